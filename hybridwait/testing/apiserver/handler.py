@@ -1,0 +1,563 @@
+"""HTTP: routing of Kubernetes REST paths, request decoding, responses, and a
+threaded HTTP/1.1 server that tracks (and on close shuts down and joins)
+every connection thread.
+
+Example::
+
+    httpd = ApiHTTPServer(("127.0.0.1", 0), app)
+    threading.Thread(target=httpd.serve_forever).start()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import select
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import yaml
+
+from hybridwait.testing.apiserver.api import Api
+from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.faults import Faults
+from hybridwait.testing.apiserver.openapi import openapi_v3_group_version, openapi_v3_index
+from hybridwait.testing.apiserver.records import RequestLog, RequestRecord
+from hybridwait.testing.apiserver.resources import ResourceType
+from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
+from hybridwait.testing.apiserver.tables import to_table
+from hybridwait.testing.apiserver.watch import DropStream, WatchContext, WatchStream
+
+log = logging.getLogger("hybridwait.testing.apiserver")
+
+#: Largest request body accepted (the real API server's limit is 3 MiB too);
+#: larger bodies get 413 RequestEntityTooLarge.
+MAX_BODY_BYTES = 3 * 1024 * 1024
+
+KUBE_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-hybridwait",
+                "gitCommit": "0000000000000000000000000000000000000000",
+                "gitTreeState": "clean", "buildDate": "2024-12-11T00:00:00Z",
+                "goVersion": "go1.23.0", "compiler": "gc", "platform": "linux/amd64"}
+
+
+@dataclass
+class App:
+    """Everything the handler needs from the server."""
+
+    api: Api
+    faults: Faults
+    requests: RequestLog
+    watch: WatchContext
+
+
+@dataclass
+class Route:
+    """A resolved resource path."""
+
+    rt: ResourceType
+    version: str
+    namespace: str | None
+    name: str
+    subresource: str
+    watch_path: bool
+
+
+def _not_found_path() -> StatusError:
+    return StatusError(404, "NotFound", "the server could not find the requested resource")
+
+
+def resolve(app: App, parts: list[str]) -> Route:
+    """Map path segments after ``/api/v1`` or ``/apis/G/V`` to a :class:`Route`."""
+    if parts[0] == "api":
+        group, version, rest = "", parts[1], parts[2:]
+    else:
+        group, version, rest = parts[1], parts[2], parts[3:]
+    watch_path = False
+    if rest and rest[0] == "watch":
+        watch_path, rest = True, rest[1:]
+    reg = app.api.registry
+    namespace: str | None = None
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        candidate = reg.lookup(group, version, rest[2])
+        if candidate is not None and candidate.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    if not rest or len(rest) > 3:
+        raise _not_found_path()
+    rt = reg.lookup(group, version, rest[0])
+    if rt is None:
+        raise _not_found_path()
+    if rt.namespaced is False and namespace is not None:
+        raise _not_found_path()
+    name = rest[1] if len(rest) > 1 else ""
+    sub = rest[2] if len(rest) > 2 else ""
+    if sub and (sub != "status" or not rt.has_status):
+        raise _not_found_path()
+    return Route(rt, version, namespace, name, sub, watch_path)
+
+
+def _truthy(v: str | None) -> bool:
+    return v is not None and v.lower() in ("1", "true", "yes")
+
+
+class _Sink:
+    """Chunked writes on the raw socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(b"%x\r\n%b\r\n" % (len(data), data))
+
+    def peer_closed(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.sock], [], [], 0)
+            if not readable:
+                return False
+            return self.sock.recv(1, socket.MSG_PEEK) == b""
+        except (OSError, ValueError):
+            return True
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One HTTP/1.1 connection (keep-alive); dispatches each request."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "hybridwait-fake-apiserver"
+    server: ApiHTTPServer
+
+    # -- plumbing --------------------------------------------------------------
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache, private")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _send_error(self, err: StatusError) -> None:
+        headers = {}
+        if err.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(err.retry_after)))
+        self._send_json(err.code, err.status(), headers)
+
+    def _read_body(self) -> bytes:
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024)
+                if not line:
+                    raise bad_request("truncated chunked body")
+                try:
+                    size = int(line.split(b";")[0].strip(), 16)
+                except ValueError:
+                    raise bad_request("malformed chunked body") from None
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                total += size
+                if total > MAX_BODY_BYTES:
+                    self.close_connection = True
+                    raise self._too_large()
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+            return b"".join(chunks)
+        length_text = self.headers.get("Content-Length")
+        if not length_text:
+            return b""
+        try:
+            length = int(length_text)
+        except ValueError:
+            self.close_connection = True
+            raise bad_request("invalid Content-Length") from None
+        if length > MAX_BODY_BYTES or length < 0:
+            self.close_connection = True  # do not read (or trust) the rest of the stream
+            raise self._too_large()
+        data = self.rfile.read(length)
+        if len(data) != length:
+            self.close_connection = True
+            raise bad_request("truncated body")
+        return data
+
+    @staticmethod
+    def _too_large() -> StatusError:
+        return StatusError(413, "RequestEntityTooLarge",
+                           f"the request body is larger than {MAX_BODY_BYTES} bytes")
+
+    def _decode(self, raw: bytes) -> Any:
+        ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if "protobuf" in ctype:
+            raise StatusError(415, "UnsupportedMediaType",
+                              "only application/json and application/yaml bodies are served")
+        if not raw.strip():
+            raise bad_request("the request body is empty")
+        try:
+            if ctype in ("application/yaml", "application/x-yaml", "text/yaml"):
+                return yaml.safe_load(raw)
+            return json.loads(raw)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise bad_request(f"the request body is not valid JSON: {exc}") from None
+
+    # -- dispatch -----------------------------------------------------------------
+    def _dispatch(self) -> None:
+        app = self.server.app
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path.rstrip("/") or "/"
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query,
+                                                           keep_blank_values=True).items()}
+        record_time = time.time()
+        self._body_read = False
+        verb = "discovery"
+        status = 500
+        try:
+            try:
+                parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
+                route = None
+                if self._is_resource_path(parts):
+                    route = resolve(app, parts)
+                    verb = self._verb(route, query)
+                delay = app.faults.response_delay
+                if delay > 0:
+                    app.watch.stopping.wait(delay)
+                app.faults.check(verb, path)
+                if route is None:
+                    status = self._discovery(parts)
+                else:
+                    status = self._resource(route, verb, query)
+            except StatusError as err:
+                status = err.code
+                if self.command in ("POST", "PUT", "PATCH", "DELETE"):
+                    self._drain()
+                self._send_error(err)
+            except (BrokenPipeError, ConnectionResetError, DropStream):
+                raise
+            except Exception:
+                log.exception("internal error serving %s %s", self.command, path)
+                status = 500
+                self.close_connection = True
+                self._send_error(StatusError(500, "InternalError",
+                                             "an internal error occurred in the emulator"))
+        finally:
+            app.requests.add(RequestRecord(record_time, self.command, path, query, verb, status))
+
+    def _drain(self) -> None:
+        """Consume an unread body so the connection stays usable."""
+        if self._body_read or self.close_connection:
+            return
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True
+            return
+        try:
+            n = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            return
+        if 0 < n <= MAX_BODY_BYTES:
+            self.rfile.read(n)
+        elif n > MAX_BODY_BYTES:
+            self.close_connection = True
+
+    @staticmethod
+    def _is_resource_path(parts: list[str]) -> bool:
+        if len(parts) >= 3 and parts[0] == "api":
+            return True
+        return len(parts) >= 4 and parts[0] == "apis"
+
+    def _verb(self, route: Route, query: dict[str, str]) -> str:
+        method = self.command
+        if method == "GET":
+            if route.watch_path or _truthy(query.get("watch")):
+                return "watch"
+            return "get" if route.name else "list"
+        return {"POST": "create", "PUT": "update", "PATCH": "patch",
+                "DELETE": "delete"}.get(method, "get")
+
+    def _discovery(self, parts: list[str]) -> int:
+        reg = self.server.app.api.registry
+        if self.command != "GET":
+            raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
+        doc: Any = None
+        if parts == ["version"]:
+            doc = KUBE_VERSION
+        elif parts in (["healthz"], ["readyz"], ["livez"]):
+            data = b"ok"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return 200
+        elif parts == ["api"]:
+            port = self.server.server_address[1]
+            doc = {"kind": "APIVersions", "versions": ["v1"],
+                   "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0",
+                                                   "serverAddress": f"127.0.0.1:{port}"}]}
+        elif parts == ["api", "v1"]:
+            doc = reg.resource_list("", "v1")
+        elif parts == ["openapi", "v3"]:
+            doc = openapi_v3_index(reg, self.server.app.api.store.revision)
+        elif len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
+            doc = openapi_v3_group_version(reg, "/".join(parts[2:]))
+        elif parts == ["apis"]:
+            doc = reg.api_group_list()
+        elif len(parts) == 2 and parts[0] == "apis":
+            doc = reg.api_group(parts[1])
+        elif len(parts) == 3 and parts[0] == "apis":
+            doc = reg.resource_list(parts[1], parts[2])
+        if doc is None:
+            raise _not_found_path()
+        self._send_json(200, doc)
+        return 200
+
+    # -- resources ----------------------------------------------------------------
+    def _resource(self, route: Route, verb: str, query: dict[str, str]) -> int:
+        api = self.server.app.api
+        rt = route.rt
+        ns = route.namespace
+        dry_run = query.get("dryRun") == "All"
+        method = self.command
+        if verb == "watch":
+            return self._watch(route, query)
+        if method == "GET":
+            if route.name:
+                obj = api.get(rt, ns or "", route.name)
+                obj = self._served(obj, route)
+                if self._wants_table():
+                    self._send_json(200, to_table(rt, [obj], obj["metadata"]["resourceVersion"],
+                                                  query.get("includeObject", "Metadata")))
+                else:
+                    self._send_json(200, obj)
+                return 200
+            return self._list(route, query)
+        if method == "POST":
+            if route.name or (rt.namespaced and ns is None):
+                raise StatusError(405, "MethodNotAllowed",
+                                  "the server does not allow this method on the requested "
+                                  "resource")
+            obj = api.create(rt, route.version, ns or "", self._decode(self._body()),
+                             dry_run=dry_run)
+            self._send_json(201, self._served(obj, route))
+            return 201
+        if not route.name:
+            if method == "DELETE":
+                deleted = api.delete_collection(
+                    rt, ns, LabelSelector.parse(query.get("labelSelector")),
+                    FieldSelector.parse(query.get("fieldSelector")), dry_run=dry_run)
+                self._send_json(200, self._list_doc(route, deleted, str(api.store.revision)))
+                return 200
+            raise StatusError(405, "MethodNotAllowed",
+                              "the server does not allow this method on the requested resource")
+        if method == "PUT":
+            obj = api.update(rt, route.version, ns or "", route.name,
+                             self._decode(self._body()), subresource=route.subresource,
+                             dry_run=dry_run)
+        elif method == "PATCH":
+            raw = self._body()
+            if not raw.strip():
+                raise bad_request("the patch body is empty")
+            obj = api.patch(rt, route.version, ns or "", route.name,
+                            self.headers.get("Content-Type") or "", raw,
+                            subresource=route.subresource, dry_run=dry_run)
+        elif method == "DELETE":
+            raw = self._body()
+            options: dict[str, Any] = {}
+            if raw.strip():
+                decoded = self._decode(raw)
+                if not isinstance(decoded, dict):
+                    raise bad_request("DeleteOptions must be a JSON object")
+                options = decoded
+            obj = api.delete(rt, ns or "", route.name, options, dry_run=dry_run)
+        else:
+            raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
+        self._send_json(200, self._served(obj, route))
+        return 200
+
+    def _body(self) -> bytes:
+        data = self._read_body()
+        self._body_read = True
+        return data
+
+    @staticmethod
+    def _served(obj: dict[str, Any], route: Route) -> dict[str, Any]:
+        api_version = route.rt.api_version(route.version)
+        if obj.get("apiVersion") == api_version:
+            return obj
+        return {**obj, "apiVersion": api_version}
+
+    def _wants_table(self) -> bool:
+        return "as=Table" in (self.headers.get("Accept") or "")
+
+    def _list_doc(self, route: Route, items: list[dict[str, Any]], rv: str,
+                  cont: str = "", remaining: int | None = None) -> dict[str, Any]:
+        rt = route.rt
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if cont:
+            meta["continue"] = cont
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
+        return {"kind": rt.list_kind or f"{rt.kind}List",
+                "apiVersion": rt.api_version(route.version), "metadata": meta,
+                "items": [self._served(o, route) for o in items]}
+
+    def _list(self, route: Route, query: dict[str, str]) -> int:
+        api = self.server.app.api
+        try:
+            limit = int(query.get("limit") or 0)
+        except ValueError:
+            raise bad_request("limit must be an integer") from None
+        page = api.list(route.rt, route.namespace,
+                        LabelSelector.parse(query.get("labelSelector")),
+                        FieldSelector.parse(query.get("fieldSelector")),
+                        limit, query.get("continue", ""))
+        if self._wants_table():
+            doc = to_table(route.rt, [self._served(o, route) for o in page.items],
+                           page.resource_version, query.get("includeObject", "Metadata"),
+                           page.continue_token)
+        else:
+            doc = self._list_doc(route, page.items, page.resource_version,
+                                 page.continue_token, page.remaining)
+        self._send_json(200, doc)
+        return 200
+
+    def _watch(self, route: Route, query: dict[str, str]) -> int:
+        app = self.server.app
+        fields = FieldSelector.parse(query.get("fieldSelector"))
+        if route.name:
+            fields = FieldSelector((("metadata.name", "=", route.name), *fields.requirements))
+        rv_text = query.get("resourceVersion", "")
+        if rv_text not in ("", "0"):
+            try:
+                if int(rv_text) < 0:
+                    raise ValueError(rv_text)
+            except ValueError:
+                raise bad_request(f"invalid resourceVersion {rv_text!r}") from None
+        timeout: float | None = None
+        if query.get("timeoutSeconds"):
+            try:
+                timeout = float(query["timeoutSeconds"])
+            except ValueError:
+                raise bad_request("timeoutSeconds must be a number") from None
+        stream = WatchStream(
+            app.watch, route.rt, route.version, route.namespace,
+            LabelSelector.parse(query.get("labelSelector")), fields,
+            resource_version=rv_text, bookmarks=_truthy(query.get("allowWatchBookmarks")),
+            timeout=timeout, send_initial_events=_truthy(query.get("sendInitialEvents")),
+        )
+        opening, cursor = stream.start()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-cache, private")
+            self.end_headers()
+            self.wfile.flush()
+        except OSError:
+            app.watch.store.remove_watcher(stream.watcher)
+            raise
+        sink = _Sink(self.connection)
+        try:
+            stream.run(sink, opening, cursor)
+        except DropStream:
+            self._cut()
+            return 200
+        except OSError:
+            self.close_connection = True
+            return 200
+        if app.watch.stopping.is_set():
+            self._cut()
+            return 200
+        try:
+            self.connection.sendall(b"0\r\n\r\n")
+        except OSError:
+            self.close_connection = True
+        return 200
+
+    def _cut(self) -> None:
+        """Close the connection without ending the chunked body."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+
+class ApiHTTPServer(HTTPServer):
+    """An HTTP server with a named thread per connection, all tracked so that
+    :meth:`close_connections` can shut them down and join them."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], app: App) -> None:
+        self.app = app
+        self._conn_lock = threading.Lock()
+        self._conns: dict[socket.socket, threading.Thread] = {}
+        self._seq = itertools.count(1)
+        super().__init__(address, Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        t = threading.Thread(target=self._serve_connection, args=(request, client_address),
+                             name=f"hybridwait-apiserver-conn-{next(self._seq)}", daemon=True)
+        with self._conn_lock:
+            self._conns[request] = t
+        t.start()
+
+    def _serve_connection(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except (OSError, DropStream):
+            pass
+        except Exception:
+            log.exception("connection handler crashed")
+        finally:
+            with self._conn_lock:
+                self._conns.pop(request, None)
+            self.shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("error on connection from %s", client_address, exc_info=True)
+
+    def connection_count(self) -> int:
+        """Open client connections."""
+        with self._conn_lock:
+            return len(self._conns)
+
+    def close_connections(self, timeout: float = 2.0) -> None:
+        """Shut down every open connection and join its thread."""
+        with self._conn_lock:
+            conns = list(self._conns.items())
+        for sock, _ in conns:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + timeout
+        for _, t in conns:
+            t.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,254 @@
+"""The resource table: built-in types, CRD-served types and discovery documents.
+
+A :class:`ResourceType` names one REST resource (``pods``, ``deployments.apps``,
+a custom resource) with the versions it is served at. The :class:`Registry` is
+copy-on-write, so readers never lock.
+
+Example::
+
+    reg = Registry()
+    rt = reg.lookup("apps", "v1", "deployments")
+    rt.kind, rt.namespaced                    # ("Deployment", True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+
+@dataclass(frozen=True)
+class PrinterColumn:
+    """A Table column: ``name`` and a simple dotted ``json_path`` (``.spec.x``)."""
+
+    name: str
+    type: str
+    json_path: str
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """One REST resource served by the emulator.
+
+    Example::
+
+        ResourceType("apps", ("v1",), "deployments", "deployment", "Deployment",
+                     True, ("deploy",), has_status=True)
+    """
+
+    group: str
+    versions: tuple[str, ...]
+    plural: str
+    singular: str
+    kind: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    has_status: bool = False
+    categories: tuple[str, ...] = ()
+    columns: tuple[PrinterColumn, ...] = ()
+    crd: bool = False
+    list_kind: str = field(default="")
+
+    @property
+    def key(self) -> str:
+        """Storage key, shared by every version: ``"apps/deployments"``, ``"/pods"``."""
+        return f"{self.group}/{self.plural}"
+
+    @property
+    def qualified(self) -> str:
+        """``deployments.apps`` (``pods`` for the core group), as in error messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def api_version(self, version: str) -> str:
+        """``apps/v1`` or ``v1``."""
+        return f"{self.group}/{version}" if self.group else version
+
+
+def _core(plural: str, singular: str, kind: str, namespaced: bool = True,
+          short: tuple[str, ...] = (), status: bool = False,
+          cats: tuple[str, ...] = ()) -> ResourceType:
+    return ResourceType("", ("v1",), plural, singular, kind, namespaced, short, status, cats)
+
+
+BUILTINS: tuple[ResourceType, ...] = (
+    _core("namespaces", "namespace", "Namespace", False, ("ns",), True),
+    _core("pods", "pod", "Pod", True, ("po",), True, ("all",)),
+    _core("configmaps", "configmap", "ConfigMap", True, ("cm",)),
+    _core("secrets", "secret", "Secret"),
+    _core("services", "service", "Service", True, ("svc",), True, ("all",)),
+    _core("events", "event", "Event", True, ("ev",)),
+    _core("nodes", "node", "Node", False, ("no",), True),
+    _core("serviceaccounts", "serviceaccount", "ServiceAccount", True, ("sa",)),
+    ResourceType("apps", ("v1",), "deployments", "deployment", "Deployment", True,
+                 ("deploy",), True, ("all",)),
+    ResourceType("apps", ("v1",), "replicasets", "replicaset", "ReplicaSet", True,
+                 ("rs",), True, ("all",)),
+    ResourceType("apps", ("v1",), "statefulsets", "statefulset", "StatefulSet", True,
+                 ("sts",), True, ("all",)),
+    ResourceType("batch", ("v1",), "jobs", "job", "Job", True, (), True, ("all",)),
+    ResourceType("apiextensions.k8s.io", ("v1",), "customresourcedefinitions",
+                 "customresourcedefinition", "CustomResourceDefinition", False,
+                 ("crd", "crds"), True),
+)
+
+CRD_KEY = "apiextensions.k8s.io/customresourcedefinitions"
+NAMESPACE_KEY = "/namespaces"
+
+
+def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
+    """The resource a CRD object serves (one type, all its served versions)."""
+    spec = crd.get("spec") or {}
+    names = spec.get("names") or {}
+    versions = [v for v in spec.get("versions") or [] if v.get("served", True)]
+    if not versions:
+        return []
+    # Storage version first: it is the preferred version in discovery.
+    versions.sort(key=lambda v: (not v.get("storage", False)))
+    has_status = any("status" in (v.get("subresources") or {}) for v in versions)
+    cols: list[PrinterColumn] = []
+    for c in versions[0].get("additionalPrinterColumns") or []:
+        if isinstance(c, dict) and c.get("name") and c.get("jsonPath"):
+            cols.append(PrinterColumn(str(c["name"]), str(c.get("type", "string")),
+                                      str(c["jsonPath"])))
+    plural = str(names.get("plural", ""))
+    kind = str(names.get("kind", ""))
+    return [ResourceType(
+        group=str(spec.get("group", "")),
+        versions=tuple(str(v["name"]) for v in versions),
+        plural=plural,
+        singular=str(names.get("singular") or kind.lower()),
+        kind=kind,
+        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+        short_names=tuple(str(s) for s in names.get("shortNames") or []),
+        has_status=has_status,
+        categories=tuple(str(s) for s in names.get("categories") or []),
+        columns=tuple(cols),
+        crd=True,
+        list_kind=str(names.get("listKind") or kind + "List"),
+    )]
+
+
+class Registry:
+    """Every served resource type, by (group, version, plural). Copy-on-write.
+
+    Example::
+
+        reg = Registry()
+        reg.lookup("", "v1", "pods").kind   # "Pod"
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_key: dict[str, ResourceType] = {}
+        self._index: dict[tuple[str, str, str], ResourceType] = {}
+        self._crd_owned: dict[str, str] = {}  # crd name -> storage key
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every CRD-served type."""
+        with self._lock:
+            self._by_key = {}
+            self._crd_owned = {}
+            self._rebuild(BUILTINS)
+
+    def _rebuild(self, types: Iterable[ResourceType]) -> None:
+        by_key = dict(self._by_key)
+        for t in types:
+            by_key[t.key] = t
+        index = {(t.group, v, t.plural): t for t in by_key.values() for v in t.versions}
+        self._by_key, self._index = by_key, index
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
+        """The type served at ``/apis/group/version/plural`` (or ``/api/v1/plural``)."""
+        return self._index.get((group, version, plural))
+
+    def by_key(self, key: str) -> ResourceType | None:
+        """The type stored under ``key`` (``ResourceType.key``)."""
+        return self._by_key.get(key)
+
+    def all(self) -> list[ResourceType]:
+        """Every served type."""
+        return list(self._by_key.values())
+
+    def register_crd(self, crd: dict[str, Any]) -> list[ResourceType]:
+        """Serve the resource ``crd`` defines (replacing an earlier definition)."""
+        name = str((crd.get("metadata") or {}).get("name", ""))
+        types = types_from_crd(crd)
+        with self._lock:
+            old = self._crd_owned.pop(name, None)
+            if old is not None:
+                self._by_key = {k: v for k, v in self._by_key.items() if k != old}
+            for t in types:
+                self._crd_owned[name] = t.key
+            self._rebuild(types)
+        return types
+
+    def unregister_crd(self, name: str) -> str | None:
+        """Stop serving the resource of CRD ``name``; return its storage key."""
+        with self._lock:
+            key = self._crd_owned.pop(name, None)
+            if key is not None:
+                self._by_key = {k: v for k, v in self._by_key.items() if k != key}
+                self._rebuild(())
+            return key
+
+    # -- discovery documents -------------------------------------------------
+    def groups(self) -> dict[str, list[str]]:
+        """``{group: [versions, preferred first]}`` for every non-core group."""
+        out: dict[str, list[str]] = {}
+        for t in self._by_key.values():
+            if not t.group:
+                continue
+            vs = out.setdefault(t.group, [])
+            for v in t.versions:
+                if v not in vs:
+                    vs.append(v)
+        return out
+
+    def api_group_list(self) -> dict[str, Any]:
+        """The ``/apis`` ``APIGroupList`` document."""
+        return {"kind": "APIGroupList", "apiVersion": "v1",
+                "groups": [self._group_doc(g, vs) for g, vs in sorted(self.groups().items())]}
+
+    def api_group(self, group: str) -> dict[str, Any] | None:
+        """The ``/apis/GROUP`` ``APIGroup`` document, or None if not served."""
+        vs = self.groups().get(group)
+        if not vs:
+            return None
+        doc = self._group_doc(group, vs)
+        doc.update({"kind": "APIGroup", "apiVersion": "v1"})
+        return doc
+
+    @staticmethod
+    def _group_doc(group: str, versions: list[str]) -> dict[str, Any]:
+        gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
+        return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
+
+    def resource_list(self, group: str, version: str) -> dict[str, Any] | None:
+        """The ``APIResourceList`` for one group/version, or None if not served."""
+        resources: list[dict[str, Any]] = []
+        for t in sorted(self._by_key.values(), key=lambda t: t.plural):
+            if t.group != group or version not in t.versions:
+                continue
+            entry: dict[str, Any] = {
+                "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
+                "kind": t.kind, "verbs": VERBS,
+            }
+            if t.short_names:
+                entry["shortNames"] = list(t.short_names)
+            if t.categories:
+                entry["categories"] = list(t.categories)
+            resources.append(entry)
+            if t.has_status:
+                resources.append({"name": f"{t.plural}/status", "singularName": "",
+                                  "namespaced": t.namespaced, "kind": t.kind,
+                                  "verbs": ["get", "patch", "update"]})
+        if not resources:
+            return None
+        gv = f"{group}/{version}" if group else version
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+                "resources": resources}
