@@ -1,0 +1,14 @@
+"""The Kubernetes side of hybridwait: the hybrid watch-and-poll :class:`Engine`.
+
+Modules, one concern each: ``engine`` (waits), ``conditions`` (kubectl's
+``--for`` semantics), ``jsonpath`` (kubectl's relaxed JSONPath), ``resources``
+(type strings and discovery), ``watcher`` (one shared watch, a state
+machine), ``sharing`` (which watches serve which waits), ``cache`` (condition
+cache and waiter registry), ``transport`` (raw JSON over an ApiClient),
+``kubeconfig`` (loading a client like kubectl), ``errors``, ``stats``.
+Nothing here imports ``kubernetes`` at module level.
+
+Example::
+
+    from hybridwait.kube.engine import Engine
+"""

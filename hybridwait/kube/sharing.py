@@ -1,0 +1,180 @@
+"""The watch-sharing policy: how many watch connections serve how many waits.
+
+* A wait on one object, alone in its resource and namespace, gets a **narrow**
+  watch (``fieldSelector=metadata.name=NAME``): it never lists the namespace.
+* As soon as waits on **two or more distinct objects** of the same resource
+  and namespace are active (``widen_at``), one **namespace-wide** watch is
+  started for that scope. Once it has synced, the narrow watches of the
+  scope are stopped: from then on N waits share O(1) connections.
+* Cluster-scoped resources use the same rule with namespace ``""``.
+* A watch is stopped when its last waiter leaves; the wide watch stays while
+  any waiter of its scope remains.
+
+``coverage(key)`` tells a waiter how to read ``key``: ``"cache"`` (a healthy
+watch covers it), ``"pending"`` (a watch covering it is doing its first LIST:
+wait for its wake-up) or ``"api"`` (no trustworthy watch: GET it).
+
+Example::
+
+    mgr = WatchManager(transport, cache, registry, stats)
+    mgr.acquire(rtype, ("pods", "default", "web-0"))
+    mgr.coverage(("pods", "default", "web-0"))      # "pending", then "cache"
+    mgr.release(rtype, ("pods", "default", "web-0"))
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from hybridwait.core import Clock
+from hybridwait.kube.cache import Key, ObjectCache, Scope, WaiterRegistry
+from hybridwait.kube.resources import ResourceType
+from hybridwait.kube.stats import Stats
+from hybridwait.kube.transport import Transport
+from hybridwait.kube.watcher import Watcher
+
+__all__ = ["WatchManager"]
+
+log = logging.getLogger("hybridwait.kube.sharing")
+
+
+class WatchManager:
+    """Starts, shares and stops :class:`~hybridwait.kube.watcher.Watcher` s (thread-safe)."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        cache: ObjectCache,
+        registry: WaiterRegistry,
+        stats: Stats,
+        *,
+        stall_timeout: float = 90.0,
+        clock: Clock | None = None,
+        widen_at: int = 2,
+    ) -> None:
+        self.transport = transport
+        self.cache = cache
+        self.registry = registry
+        self.stats = stats
+        self.stall_timeout = stall_timeout
+        self.clock = clock
+        self.widen_at = max(1, widen_at)
+        self._lock = threading.Lock()
+        self._refs: dict[Scope, dict[str, int]] = {}
+        self._narrow: dict[Key, Watcher] = {}
+        self._wide: dict[Scope, Watcher] = {}
+        self._stopped: list[Watcher] = []
+        self._closed = False
+
+    def _new(self, rtype: ResourceType, namespace: str, name: str | None) -> Watcher:
+        w = Watcher(
+            self.transport,
+            rtype,
+            namespace,
+            name,
+            self.cache,
+            self.registry,
+            self.stats,
+            stall_timeout=self.stall_timeout,
+            clock=self.clock,
+            on_synced=self._synced,
+        )
+        w.start()
+        return w
+
+    def _retire(self, w: Watcher) -> None:
+        w.stop()
+        self._stopped = [x for x in self._stopped if x.alive]
+        self._stopped.append(w)
+
+    def acquire(self, rtype: ResourceType, key: Key) -> None:
+        """A waiter on ``key`` arrived: make sure a watch covers it."""
+        scope = (key[0], key[1])
+        with self._lock:
+            if self._closed:
+                return
+            names = self._refs.setdefault(scope, {})
+            names[key[2]] = names.get(key[2], 0) + 1
+            if scope in self._wide:
+                return
+            if len(names) >= self.widen_at:
+                log.debug("widening %s/%s: %d objects waited on", *scope, len(names))
+                self._wide[scope] = self._new(rtype, key[1], None)
+            elif key not in self._narrow:
+                self._narrow[key] = self._new(rtype, key[1], key[2])
+
+    def release(self, rtype: ResourceType, key: Key) -> None:
+        """A waiter on ``key`` left: stop watches nobody needs any more."""
+        scope = (key[0], key[1])
+        with self._lock:
+            names = self._refs.get(scope)
+            if names is None or key[2] not in names:
+                return
+            names[key[2]] -= 1
+            if names[key[2]] <= 0:
+                del names[key[2]]
+                narrow = self._narrow.pop(key, None)
+                if narrow is not None:
+                    self._retire(narrow)
+            if not names:
+                del self._refs[scope]
+                wide = self._wide.pop(scope, None)
+                if wide is not None:
+                    self._retire(wide)
+
+    def _synced(self, w: Watcher) -> None:
+        """A wide watch synced: the scope's narrow watches are redundant now."""
+        if not w.wide:
+            return
+        scope = (w.rtype.key, w.namespace)
+        with self._lock:
+            if self._wide.get(scope) is not w:
+                return
+            for key in [k for k in self._narrow if (k[0], k[1]) == scope]:
+                self._retire(self._narrow.pop(key))
+
+    def coverage(self, key: Key) -> str:
+        """``"cache"``, ``"pending"`` or ``"api"`` (see module doc)."""
+        with self._lock:
+            watchers = [w for w in (self._wide.get((key[0], key[1])), self._narrow.get(key)) if w]
+        if any(w.healthy for w in watchers):
+            return "cache"
+        if any(w.pending for w in watchers):
+            return "pending"
+        return "api"
+
+    def complete(self, key: Key) -> bool:
+        """A healthy covering watch saw no eviction since its LIST."""
+        with self._lock:
+            watchers = [w for w in (self._wide.get((key[0], key[1])), self._narrow.get(key)) if w]
+        return any(w.healthy and w.complete for w in watchers)
+
+    def watchers(self) -> list[Watcher]:
+        """Every live watcher (active or stopping)."""
+        with self._lock:
+            stopping = [w for w in self._stopped if w.alive]
+            return [*self._narrow.values(), *self._wide.values(), *stopping]
+
+    def active_count(self) -> int:
+        """Watch connections in use (not stopping)."""
+        with self._lock:
+            return len(self._narrow) + len(self._wide)
+
+    def close(self, timeout: float = 1.5) -> bool:
+        """Stop every watcher and join them within ``timeout``; True if all ended."""
+        with self._lock:
+            self._closed = True
+            all_w = [*self._narrow.values(), *self._wide.values(), *self._stopped]
+            self._narrow.clear()
+            self._wide.clear()
+            self._refs.clear()
+            self._stopped = []
+        for w in all_w:
+            w.stop()
+        deadline = time.monotonic() + timeout
+        ok = True
+        for w in all_w:
+            ok = w.join(max(0.0, deadline - time.monotonic())) and ok
+        return ok

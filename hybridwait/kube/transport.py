@@ -1,0 +1,125 @@
+"""Raw JSON access to the API through a ``kubernetes.client.ApiClient``.
+
+The engine reads objects as plain ``dict``s exactly as served, so it uses the
+client only for what it is good at (configuration, authentication, TLS and
+the connection pool) and does the HTTP GETs itself: one-shot JSON reads and
+long-lived watch streams. Every HTTP error becomes an
+:class:`~hybridwait.kube.errors.ApiError`; an unreachable server becomes
+:class:`~hybridwait.kube.errors.ConnectionFailed`.
+
+Example::
+
+    t = Transport(api_client)
+    t.get_json("/api/v1/namespaces/default/pods/web-0")
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from hybridwait.kube.errors import ApiError, ConnectionFailed, api_error
+
+__all__ = ["Transport"]
+
+log = logging.getLogger("hybridwait.kube.transport")
+
+
+class Transport:
+    """GETs and watch streams over an ``ApiClient`` (thread-safe: the client's
+    urllib3 pool is). ``request_timeout`` bounds one-shot reads.
+
+    Example::
+
+        Transport(srv.api_client()).get_json("/api/v1")["resources"]
+    """
+
+    def __init__(self, api_client: Any, request_timeout: float = 30.0) -> None:
+        self.api_client = api_client
+        self.request_timeout = request_timeout
+        host = str(getattr(api_client.configuration, "host", "") or "")
+        parts = urlsplit(host)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        # host:port only: never user info or a token
+        self.host = f"{parts.hostname or host}:{port}"
+
+    def __repr__(self) -> str:
+        return f"Transport({self.host})"
+
+    def open(
+        self,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> Any:
+        """Send a GET and return the urllib3 response (body not read), status 2xx.
+
+        Raises :class:`ApiError` (body read and released) or :class:`ConnectionFailed`.
+        """
+        import urllib3
+
+        client = self.api_client
+        params = [(k, v) for k, v in (query or {}).items() if v is not None and v != ""]
+        method, url, headers, _body, _post = client.param_serialize(
+            "GET",
+            path,
+            query_params=params,
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            resp = client.rest_client.request(
+                method,
+                url,
+                headers=headers,
+                _request_timeout=timeout if timeout is not None else self.request_timeout,
+            ).response
+        except (urllib3.exceptions.MaxRetryError, urllib3.exceptions.NewConnectionError) as exc:
+            raise ConnectionFailed(self.host) from _strip(exc)
+        except urllib3.exceptions.ProtocolError as exc:
+            raise ConnectionFailed(self.host) from _strip(exc)
+        except Exception as exc:
+            # kubernetes.client.ApiException (TLS errors): keep only its class name
+            if type(exc).__name__ == "ApiException":
+                raise ConnectionFailed(self.host) from None
+            raise
+        if not 200 <= resp.status <= 299:
+            try:
+                body = resp.data
+            finally:
+                resp.release_conn()
+            raise api_error(resp.status, body, dict(resp.headers))
+        return resp
+
+    def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """GET ``path`` and decode its JSON body.
+
+        Example::
+
+            t.get_json("/api/v1/namespaces/default/pods", {"labelSelector": "app=web"})
+        """
+        import urllib3
+
+        resp = self.open(path, query)
+        try:
+            data = resp.data
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ConnectionFailed(self.host) from _strip(exc)
+        finally:
+            resp.release_conn()
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            raise ApiError(resp.status, "InternalError", f"malformed JSON from {path}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(resp.status, "InternalError", f"unexpected JSON from {path}")
+        return doc
+
+
+def _strip(exc: BaseException) -> BaseException | None:
+    """urllib3 errors carry the URL (never credentials: auth is in headers)."""
+    return exc
