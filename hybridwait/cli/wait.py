@@ -1,0 +1,415 @@
+"""``hybridwait wait``: a drop-in for ``kubectl wait`` backed by the hybrid engine.
+
+Same flags, output lines, error lines and exit codes as kubectl (see docs/cli.md
+for the parity table), plus ``--poll-interval`` and ``--no-watch``. The command
+is a thin layer: flags become :meth:`hybridwait.Engine.wait` calls, exceptions
+become kubectl's lines.
+
+Example::
+
+    $ hybridwait wait pod/web-0 --for=condition=Ready --timeout=60s
+    pod/web-0 condition met
+    $ hybridwait wait pods -l app=web --for=delete --timeout=1m30s -o name
+    pod/web-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from hybridwait.cli.flags import Flag, FlagError, FlagSet, HelpRequested
+from hybridwait.cli.printers import Printer
+
+__all__ = ["WAIT_FLAGS", "register", "run"]
+
+log = logging.getLogger("hybridwait.cli.wait")
+
+ONE_WEEK = 168 * 3600.0
+
+WAIT_FLAGS = FlagSet(
+    [
+        Flag("all", "bool", False,
+             "Select all resources in the namespace of the specified resource types"),
+        Flag("all-namespaces", "bool", False,
+             "If present, list the requested object(s) across all namespaces. Namespace in "
+             "current context is ignored even if specified with --namespace.", shorthand="A"),
+        Flag("context", "string", "", "The name of the kubeconfig context to use"),
+        Flag("field-selector", "string", "",
+             "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. "
+             "--field-selector key1=value1,key2=value2). The server only supports a limited "
+             "number of field queries per type."),
+        Flag("for", "string_array", [],
+             "The condition to wait on: [create|delete|condition=condition-name[=condition-"
+             "value]|jsonpath='{JSONPath expression}'=[JSONPath value]]. The default "
+             "condition-value is true. Condition values are compared after Unicode simple case "
+             "folding, which is a more general form of case-insensitivity. Repeat it to wait "
+             "for several conditions (all must hold)."),
+        Flag("kubeconfig", "string", "", "Path to the kubeconfig file to use for CLI requests."),
+        Flag("namespace", "string", "",
+             "If present, the namespace scope for this CLI request", shorthand="n"),
+        Flag("no-watch", "bool", False,
+             "hybridwait only: never open a watch; re-check every --poll-interval with a "
+             "direct GET/LIST (pure polling)."),
+        Flag("output", "string", "", "Output format. One of: (json, yaml, name).",
+             shorthand="o"),
+        Flag("poll-interval", "duration", "5s",
+             "hybridwait only: how often the polling fallback re-checks, as a Go duration "
+             "(the watch wakes waiters at once whatever this is)."),
+        Flag("selector", "string", "",
+             "Selector (label query) to filter on, supports '=', '==', and '!='.(e.g. -l "
+             "key1=value1,key2=value2)", shorthand="l"),
+        Flag("timeout", "duration", "30s",
+             "The length of time to wait before giving up. Zero means check once and don't "
+             "wait, negative means wait for a week."),
+    ]
+)
+
+_HELP = """\
+Wait for a specific condition on one or many resources.
+
+ The command takes multiple resources and waits until the specified condition is seen in the \
+Status field of every given resource.
+
+ Alternatively, the command can wait for the given set of resources to be created or deleted by \
+providing the "create" or "delete" keyword as the value to the --for flag.
+
+ A successful message will be printed to stdout indicating when the specified condition has \
+been met. You can use -o option to change to output destination.
+
+ hybridwait waits with one shared watch per resource and namespace, and re-checks every \
+--poll-interval in case the watch misses something.
+
+Examples:
+  # Wait for the pod "busybox1" to contain the status condition of type "Ready"
+  hybridwait wait --for=condition=Ready pod/busybox1
+
+  # Wait for the pod "busybox1" to contain the status phase to be "Running"
+  hybridwait wait --for=jsonpath='{{.status.phase}}'=Running pod/busybox1
+
+  # Wait for every pod labelled app=web to be deleted, for at most 1m30s
+  hybridwait wait --for=delete pods -l app=web --timeout=1m30s
+
+  # Wait for a deployment to be Available with 3 ready replicas
+  hybridwait wait deploy/api --for=condition=Available --for=jsonpath='{{.status.readyReplicas}}'=3
+
+Options:
+{flags}
+Usage:
+  hybridwait wait ([resource.group/resource.name | resource.group [(-l label | --all)]) \
+[--for=create|--for=delete|--for condition=available|--for=jsonpath='{{}}'[=value]] [options]
+"""
+
+_NO_RESOURCES = """\
+error: You must provide one or more resources by argument or filename.
+Example resource specifications include:
+   '-f rsrc.yaml'
+   '--filename=rsrc.json'
+   '<resource> <name>'
+   '<resource>'"""
+
+_NO_TYPE_NEEDED = (
+    "error: there is no need to specify a resource type as a separate argument when passing "
+    "arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of "
+    "'kubectl get resource resource/<resource_name>'"
+)
+
+
+class _Fail(Exception):
+    """A kubectl error line (or lines) to print on stderr; exit code 1."""
+
+
+@dataclass
+class _Request:
+    """What the command line asks for, after validation."""
+
+    named: list[str] = field(default_factory=list)  # "TYPE/NAME" in kubectl's order
+    types: list[str] = field(default_factory=list)  # list forms: TYPE with selector/--all
+    selector: str | None = None
+    field_selector: str | None = None
+    all_namespaces: bool = False
+    namespace: str = "default"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``wait`` subcommand; its arguments are parsed kubectl-style by :func:`run`."""
+    parser = subparsers.add_parser(
+        "wait",
+        help="wait for a condition on one or many resources (kubectl wait drop-in)",
+        add_help=False,
+        prefix_chars="\x00",  # every argument goes to our pflag work-alike
+    )
+    parser.add_argument("argv", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=lambda args: run(args.argv))
+
+
+def run(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run ``hybridwait wait ARGV``; return the exit code (0 all met, 1 otherwise).
+
+    Example::
+
+        code = run(["pod/web-0", "--for=condition=Ready", "--timeout=10s"])
+    """
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    try:
+        values, args = WAIT_FLAGS.parse(argv)
+    except HelpRequested:
+        out.write(_HELP.format(flags=WAIT_FLAGS.usage()))
+        return 0
+    except FlagError as exc:
+        err.write(f"Error: {exc}\nSee 'hybridwait wait --help' for usage.\n")
+        return 1
+    try:
+        return _run(values, args, out, err)
+    except _Fail as exc:
+        err.write(f"{exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    except Exception as exc:  # never a traceback for the user
+        log.debug("wait failed", exc_info=True)
+        err.write(_error_line(exc) + "\n")
+        return 1
+
+
+def _error_line(exc: BaseException) -> str:
+    """kubectl's line for an exception raised by the engine or the kubeconfig loader."""
+    from hybridwait.kube import errors
+
+    if isinstance(exc, errors.ApiError):
+        if exc.reason == "Unauthorized":
+            return f"error: You must be logged in to the server ({exc.message})"
+        return str(exc)
+    if isinstance(exc, errors.ConnectionFailed):
+        return str(exc)
+    text = str(exc) or type(exc).__name__
+    return text if text.startswith("error: ") else f"error: {text}"
+
+
+def _parse_resources(args: list[str], values: dict[str, Any], namespace: str) -> _Request:
+    """Turn kubectl's resource arguments into named targets or list forms (kubectl's
+    checks and wording, measured against kubectl 1.32)."""
+    req = _Request(
+        selector=str(values["selector"]) or None,
+        field_selector=str(values["field-selector"]) or None,
+        all_namespaces=bool(values["all-namespaces"]),
+        namespace=namespace,
+    )
+    if not args:
+        raise _Fail(_NO_RESOURCES)
+    with_slash = [a for a in args if "/" in a]
+    if with_slash:
+        if len(with_slash) != len(args):
+            raise _Fail(_NO_TYPE_NEEDED)
+        if req.selector or values["all"]:
+            raise _Fail(
+                "error: selectors and the all flag cannot be used when passing "
+                "resource/name arguments"
+            )
+        for a in args:
+            kind, _, name = a.partition("/")
+            if not kind or not name or "/" in name:
+                raise _Fail(
+                    "error: arguments in resource/name form must have a single resource and name"
+                )
+            req.named.append(f"{kind}/{name}")
+    else:
+        types = [t for t in args[0].split(",") if t]
+        names = args[1:]
+        if names:
+            if req.selector:
+                raise _Fail("error: name cannot be provided when a selector is specified")
+            req.named = [f"{t}/{n}" for t in types for n in names]
+        elif req.selector or req.field_selector or values["all"]:
+            req.types = types
+        else:
+            raise _Fail("error: resource(s) were provided, but no name was specified")
+    if req.named and req.all_namespaces:
+        raise _Fail("error: a resource cannot be retrieved by name across all namespaces")
+    return req
+
+
+def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> int:
+    # kubectl's order: printer, kubeconfig, --for, then the resource arguments.
+    try:
+        printer = Printer(str(values["output"]))
+    except ValueError as exc:
+        raise _Fail(f"error: {exc}") from None
+
+    from hybridwait.kube import errors
+    from hybridwait.kube.conditions import parse_for
+    from hybridwait.kube.kubeconfig import load
+
+    try:
+        api_client, default_ns = load(
+            str(values["kubeconfig"]) or None, str(values["context"]) or None
+        )
+    except errors.KubeconfigError as exc:
+        raise _Fail(_error_line(exc)) from None
+
+    fors: list[str] = list(values["for"])
+    if not fors:
+        raise _Fail('error: unrecognized condition: ""')
+    for spec in fors:
+        try:
+            parse_for(spec)
+        except ValueError as exc:
+            raise _Fail(f"error: {exc}") from None
+
+    req = _parse_resources(args, values, str(values["namespace"]) or default_ns)
+    timeout_ns = int(values["timeout"])
+    timeout = ONE_WEEK if timeout_ns < 0 else timeout_ns / 1e9
+    poll_interval = int(values["poll-interval"]) / 1e9
+    if poll_interval <= 0:
+        raise _Fail("error: --poll-interval must be greater than 0")
+
+    from hybridwait.cli.signals import cancel_on_signals
+    from hybridwait.kube.engine import Engine
+
+    engine_opts: dict[str, Any] = {"api_client": api_client, "poll_interval": poll_interval}
+    if values["no-watch"]:
+        engine_opts["watch"] = False
+    with cancel_on_signals() as ctx, Engine(**engine_opts) as eng:
+        visitor = _Visitor(eng, fors, ctx, timeout, printer, out)
+        return visitor.run(req, err)
+
+
+@dataclass
+class _Failure:
+    """One failed object: kubectl prints ``single`` when it is the only error,
+    ``multi`` (no ``error: `` prefix) for each of several."""
+
+    single: str
+    multi: str
+
+
+class _Visitor:
+    """kubectl's visit: objects one by one in its order, one shared deadline, errors
+    collected and printed at the end (kubectl's ContinueOnError aggregate)."""
+
+    def __init__(self, eng: Any, fors: list[str], ctx: Any, timeout: float,
+                 printer: Printer, out: TextIO) -> None:
+        self.eng = eng
+        self.fors = fors
+        self.ctx = ctx
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+        self.printer = printer
+        self.out = out
+        self.is_delete = any(f.lower() == "delete" for f in fors)
+
+    def _plural(self, arg: str) -> str:
+        kind = arg.partition("/")[0]
+        resolve = getattr(self.eng, "resolve", None)
+        if resolve is None:
+            return kind
+        return str(resolve(kind).plural)
+
+    def _timed_out(self, arg: str) -> _Failure:
+        name = f"{self._plural(arg)}/{arg.partition('/')[2]}"
+        if self.timeout == 0:
+            text = f"condition not met for {name}"
+        else:
+            text = f"timed out waiting for the condition on {name}"
+        return _Failure(f"error: {text}", text)
+
+    def run(self, req: _Request, err: TextIO) -> int:
+        from hybridwait.core import Canceled
+
+        try:
+            if req.named:
+                for arg in req.named:  # unknown types fail before anything is waited on
+                    self._plural(arg)
+                targets = [(arg, req.namespace) for arg in req.named]
+            else:
+                listed = self._list(req)
+                if listed is None:
+                    return self._wait_all_at_once(req)
+                targets = listed
+                if not targets:
+                    if self.is_delete:
+                        return 0
+                    raise _Fail("error: no matching resources found")
+            failures = [f for f in (self._visit(a, ns) for a, ns in targets) if f]
+        except Canceled:
+            return 1
+        if len(failures) == 1:
+            err.write(failures[0].single + "\n")
+        else:
+            for f in failures:
+                err.write(f.multi + "\n")
+        return 1 if failures else 0
+
+    def _list(self, req: _Request) -> list[tuple[str, str]] | None:
+        lister = getattr(self.eng, "list", None)
+        if lister is None:
+            return None
+        targets: list[tuple[str, str]] = []
+        for kind in req.types:
+            objs = lister(kind, namespace=None if req.all_namespaces else req.namespace,
+                          selector=req.selector, field_selector=req.field_selector,
+                          all_namespaces=req.all_namespaces)
+            for obj in objs:
+                meta = obj.get("metadata") or {}
+                targets.append((f"{kind}/{meta.get('name')}", meta.get("namespace") or ""))
+        return targets
+
+    def _remaining(self) -> float:
+        return 0.0 if self.timeout == 0 else max(self.deadline - time.monotonic(), 1e-3)
+
+    def _visit(self, arg: str, namespace: str) -> _Failure | None:
+        from hybridwait.core import WaitTimeout
+        from hybridwait.kube import errors
+
+        if self.timeout > 0 and time.monotonic() >= self.deadline:
+            return self._timed_out(arg)  # kubectl: the shared context has expired
+        try:
+            obj = self.eng.wait(arg, namespace=namespace or None, for_=self.fors,
+                                timeout=self._remaining(), ctx=self.ctx)
+        except errors.NotFound as exc:
+            if self.is_delete:
+                return None
+            return _Failure(str(exc), str(exc))
+        except WaitTimeout:
+            return self._timed_out(arg)
+        except (errors.ApiError, errors.ConnectionFailed) as exc:
+            return _Failure(str(exc), str(exc))
+        except errors.KubeError as exc:
+            return _Failure(_error_line(exc), str(exc))
+        self._emit(obj)
+        return None
+
+    def _emit(self, obj: Any) -> None:
+        if not isinstance(obj, dict):
+            return
+        for _ in self.fors:  # kubectl >= 1.34 prints the line once per --for
+            self.out.write(self.printer.format(obj))
+        self.out.flush()
+
+    def _wait_all_at_once(self, req: _Request) -> int:
+        """Fallback when the engine cannot list: one wait over every match."""
+        opts: dict[str, Any] = {"for_": self.fors, "ctx": self.ctx}
+        if req.selector:
+            opts["selector"] = req.selector
+        if req.field_selector:
+            opts["field_selector"] = req.field_selector
+        if req.all_namespaces:
+            opts["all_namespaces"] = True
+        else:
+            opts["namespace"] = req.namespace
+        from hybridwait.core import WaitTimeout
+
+        for kind in req.types:
+            try:
+                objs = self.eng.wait(kind, timeout=self._remaining(), **opts)
+            except WaitTimeout as exc:
+                raise _Fail(f"error: {exc}") from None
+            for obj in objs if isinstance(objs, list) else [objs]:
+                self._emit(obj)
+        return 0
