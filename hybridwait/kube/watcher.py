@@ -121,14 +121,15 @@ def _api_outcome(exc: ApiError, listing: bool) -> Outcome:
 def _abort(resp: Any) -> None:
     """Unblock a thread reading ``resp`` (shut the socket down under it)."""
     try:
-        shutdown = getattr(resp, "shutdown", None)
-        if shutdown is not None:  # urllib3 >= 2.3
-            shutdown()
-            return
+        resp.shutdown()  # urllib3 >= 2.3
+        return
+    except Exception:  # noqa: S110 - older urllib3, or the stream already ended
+        pass
+    try:
         sock = getattr(getattr(resp, "connection", None), "sock", None)
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
+    except Exception:  # noqa: S110 - nothing left to unblock
         pass
 
 
