@@ -41,6 +41,9 @@ log = logging.getLogger("hybridwait.testing.apiserver")
 #: larger bodies get 413 RequestEntityTooLarge.
 MAX_BODY_BYTES = 3 * 1024 * 1024
 
+# Oversized bodies up to this size are read and discarded before the 413.
+_DISCARD_LIMIT = 64 * 1024 * 1024
+
 KUBE_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-hybridwait",
                 "gitCommit": "0000000000000000000000000000000000000000",
                 "gitTreeState": "clean", "buildDate": "2024-12-11T00:00:00Z",
@@ -136,6 +139,16 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
+    def send_error(self, code: int, message: str | None = None,
+                   explain: str | None = None) -> None:
+        """Malformed HTTP (bad request line, headers): a Status body, then close."""
+        if self.request_version == "HTTP/0.9" or not getattr(self, "request_version", ""):
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self._send_json(code, StatusError(code, None, message or "bad request").status(),
+                            {"Connection": "close"})
+
     def do_GET(self) -> None:
         self._dispatch()
 
@@ -201,8 +214,22 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             self.close_connection = True
             raise bad_request("invalid Content-Length") from None
-        if length > MAX_BODY_BYTES or length < 0:
-            self.close_connection = True  # do not read (or trust) the rest of the stream
+        if length < 0:
+            self.close_connection = True
+            raise bad_request("invalid Content-Length")
+        if length > MAX_BODY_BYTES:
+            # Discard a moderately oversized body so the client reads our 413;
+            # beyond that, answer and close without reading it.
+            if length <= _DISCARD_LIMIT:
+                left = length
+                while left > 0:
+                    got = self.rfile.read(min(left, 1 << 16))
+                    if not got:
+                        break
+                    left -= len(got)
+                self._body_read = True
+            else:
+                self.close_connection = True
             raise self._too_large()
         data = self.rfile.read(length)
         if len(data) != length:
