@@ -134,6 +134,9 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hybridwait-fake-apiserver"
     server: ApiHTTPServer
+    _pending: tuple[float, str, dict[str, str]] | None = None
+    _verb_name = "discovery"
+    _body_read = False
 
     # -- plumbing --------------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:
@@ -166,6 +169,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body, separators=(",", ":")).encode()
+        self._record(code)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -263,7 +267,8 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query,
                                                            keep_blank_values=True).items()}
-        record_time = time.time()
+        self._pending = (time.time(), path, query)
+        self._verb_name = "discovery"
         self._body_read = False
         verb = "discovery"
         status = 500
@@ -273,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
                 route = None
                 if self._is_resource_path(parts):
                     route = resolve(app, parts)
-                    verb = self._verb(route, query)
+                    verb = self._verb_name = self._verb(route, query)
                 delay = app.faults.response_delay
                 if delay > 0:
                     app.watch.stopping.wait(delay)
@@ -296,7 +301,17 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_error(StatusError(500, "InternalError",
                                              "an internal error occurred in the emulator"))
         finally:
-            app.requests.add(RequestRecord(record_time, self.command, path, query, verb, status))
+            self._record(status)
+
+    def _record(self, status: int) -> None:
+        """Record the current request once, before its response is sent."""
+        pending = self._pending
+        if pending is None:
+            return
+        self._pending = None
+        t, path, query = pending
+        self.server.app.requests.add(
+            RequestRecord(t, self.command, path, query, self._verb_name, status))
 
     def _drain(self) -> None:
         """Consume an unread body so the connection stays usable."""
@@ -339,6 +354,7 @@ class Handler(BaseHTTPRequestHandler):
             doc = KUBE_VERSION
         elif parts in (["healthz"], ["readyz"], ["livez"]):
             data = b"ok"
+            self._record(200)
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(data)))
@@ -503,6 +519,7 @@ class Handler(BaseHTTPRequestHandler):
         )
         opening, cursor = stream.start()
         try:
+            self._record(200)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
