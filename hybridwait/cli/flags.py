@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from hybridwait.cli.goduration import DurationError, parse_duration
 
 __all__ = ["Flag", "FlagError", "FlagSet", "HelpRequested", "go_strconv_quote"]
 
-Kind = Literal["bool", "string", "string_array", "duration"]
+Kind = Literal["bool", "int", "string", "string_array", "duration"]
 
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
@@ -112,6 +112,14 @@ def _parse_bool(text: str) -> bool:
     raise ValueError(f"strconv.ParseBool: parsing {go_strconv_quote(text)}: invalid syntax")
 
 
+def _parse_int(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        quoted = go_strconv_quote(text)
+        raise ValueError(f"strconv.ParseInt: parsing {quoted}: invalid syntax") from None
+
+
 def _parse_duration(text: str) -> int:
     try:
         return parse_duration(text)
@@ -133,6 +141,7 @@ class FlagSet:
         self.flags = list(flags)
         self._long = {f.name: f for f in flags}
         self._short = {f.shorthand: f for f in flags if f.shorthand}
+        self._seen: set[str] = set()
 
     def defaults(self) -> dict[str, object]:
         """Every flag's default value, parsed."""
@@ -152,6 +161,8 @@ class FlagSet:
             parse = _parse_bool
         elif flag.kind == "duration":
             parse = _parse_duration
+        elif flag.kind == "int":
+            parse = _parse_int
         else:
             parse = str
         try:
@@ -171,10 +182,10 @@ class FlagSet:
             values[flag.name] = value
         self._seen.add(flag.name)
 
-    def parse(self, argv: Sequence[str]) -> tuple[dict[str, object], list[str]]:
+    def parse(self, argv: Sequence[str]) -> tuple[dict[str, Any], list[str]]:
         """Parse ``argv``; raise :class:`FlagError` or :class:`HelpRequested`."""
         values = self.defaults()
-        self._seen: set[str] = set()
+        self._seen = set()
         positional: list[str] = []
         args = list(argv)
         while args:

@@ -275,9 +275,15 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
     engine_opts: dict[str, Any] = {"api_client": api_client, "poll_interval": poll_interval}
     if values["no-watch"]:
         engine_opts["watch"] = False
-    with cancel_on_signals() as ctx, Engine(**engine_opts) as eng:
-        visitor = _Visitor(eng, fors, ctx, timeout, printer, out)
-        return visitor.run(req, err)
+    with cancel_on_signals() as ctx:
+        eng = Engine(**engine_opts)
+        try:
+            return _Visitor(eng, fors, ctx, timeout, printer, out).run(req, err)
+        finally:
+            try:
+                eng.close()
+            except Exception:  # the outcome is already decided; closing is best effort
+                log.debug("engine close failed", exc_info=True)
 
 
 @dataclass
