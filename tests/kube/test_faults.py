@@ -1,0 +1,167 @@
+"""Every emulator fault during live waits: each wait ends with the right object
+(no missed wake-up), and waits whose condition never holds do not end (no false one)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from hybridwait import Engine, WaitTimeout
+
+
+def _ready(obj: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (obj.get("status") or {}).get("conditions") or []
+    )
+
+
+def scenario(
+    srv: Any,
+    kube: Any,
+    fault: Callable[[], None],
+    *,
+    n: int = 6,
+    flip: int = 4,
+    after_fault: float = 0.0,
+    poll_interval: float = 1.0,
+    stall_timeout: float = 1.0,
+    end_within: float = 5.0,
+) -> tuple[Engine, dict[str, Any]]:
+    """Start n waits, inject ``fault``, flip ``flip`` pods, check every outcome."""
+    for i in range(n):
+        kube.pod(f"p{i}")
+    eng = Engine(
+        api_client=srv.api_client(), poll_interval=poll_interval, stall_timeout=stall_timeout
+    )
+    results: dict[str, Any] = {}
+    ended: dict[str, float] = {}
+
+    def wait(i: int, timeout: float) -> None:
+        try:
+            results[f"p{i}"] = eng.wait_result(f"pod/p{i}", for_="condition=Ready", timeout=timeout)
+        except BaseException as e:
+            results[f"p{i}"] = e
+        ended[f"p{i}"] = time.monotonic()
+
+    threads = [
+        threading.Thread(target=wait, args=(i, 30.0 if i < flip else end_within))
+        for i in range(n)
+    ]
+    try:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 10
+        while eng.stats()["lists"] == 0 or eng.stats()["watches"] == 0:
+            assert time.monotonic() < deadline, "watch never started"
+            time.sleep(0.01)
+        time.sleep(0.3)  # every waiter registered and synced
+        fault()
+        time.sleep(after_fault)
+        flipped_at = time.monotonic()
+        for i in range(flip):
+            kube.ready(f"p{i}")
+        for t in threads:
+            t.join(40)
+        for i in range(n):
+            r = results[f"p{i}"]
+            if i < flip:
+                assert not isinstance(r, BaseException), f"p{i}: {r!r}"
+                assert _ready(r.objects), f"p{i} ended with an unmet object"
+                assert r.objects["metadata"]["name"] == f"p{i}"
+                assert ended[f"p{i}"] >= flipped_at
+                assert ended[f"p{i}"] - flipped_at < end_within, f"p{i} ended late"
+            else:
+                assert isinstance(r, WaitTimeout), f"p{i} should still be unmet: {r!r}"
+        return eng, results
+    finally:
+        eng.close()
+
+
+def test_dropped_watch(fake_apiserver, kube):
+    eng, _ = scenario(fake_apiserver, kube, fake_apiserver.faults.drop_watches)
+    assert eng.stats()["reconnects"] >= 1
+
+
+def test_stalled_watch_falls_back_to_polling(fake_apiserver, kube):
+    eng, results = scenario(
+        fake_apiserver, kube, lambda: fake_apiserver.faults.stall_watches(4.0), after_fault=1.5
+    )
+    s = eng.stats()
+    assert s["stalls"] >= 1
+    assert s["direct_gets"] >= 1  # the poll path read the API while the watch was silent
+
+
+def test_expired_resource_version_relists(fake_apiserver, kube):
+    def fault() -> None:
+        fake_apiserver.faults.fail_next(2, status=500, verb="watch")
+        fake_apiserver.faults.drop_watches()
+        # an event the disconnected watcher misses, then forget the history
+        kube.v1.patch_namespaced_pod("p5", "default", {"metadata": {"labels": {"x": "1"}}})
+        fake_apiserver.faults.compact()
+
+    # the flips happen while the watcher backs off; it resumes at an old
+    # resourceVersion, gets 410 and must relist to see them
+    # (backoff after the drop and two 500s: up to 0.8*2 + 1.6*2 + 3.2*2 s)
+    eng, _ = scenario(fake_apiserver, kube, fault, poll_interval=30.0, end_within=15.0)
+    assert eng.stats()["relists"] >= 1
+
+
+def test_500_storm(fake_apiserver, kube):
+    def fault() -> None:
+        fake_apiserver.faults.fail_next(10, status=500, verb="watch")
+        fake_apiserver.faults.fail_next(10, status=500, verb="get")
+        fake_apiserver.faults.fail_next(3, status=500, verb="list")
+        fake_apiserver.faults.drop_watches()
+
+    scenario(fake_apiserver, kube, fault, end_within=15.0)
+
+
+def test_429_storm_with_retry_after(fake_apiserver, kube):
+    def fault() -> None:
+        fake_apiserver.faults.fail_next(5, status=429, retry_after=1, verb="watch")
+        fake_apiserver.faults.drop_watches()
+
+    scenario(fake_apiserver, kube, fault)
+    throttled = [r for r in fake_apiserver.requests if r.status == 429]
+    assert throttled
+    watches = sorted(r.time for r in fake_apiserver.requests if r.verb == "watch")
+    assert len(watches) >= 2
+
+
+def test_watch_forbidden_polls_the_api(fake_apiserver, kube):
+    def fault() -> None:
+        fake_apiserver.faults.forbid_watch(True)
+        fake_apiserver.faults.drop_watches()
+
+    eng, results = scenario(fake_apiserver, kube, fault, after_fault=0.3)
+    paths = {results[f"p{i}"].path for i in range(4)}
+    assert paths == {"poll"}  # only the poll path (GETs) could see the flips
+    assert eng.stats()["direct_gets"] >= 4
+
+
+def test_watch_forbidden_from_the_start(fake_apiserver, kube):
+    kube.pod("x")
+    fake_apiserver.faults.forbid_watch(True)
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=0.5) as eng:
+        t = threading.Timer(0.3, kube.ready, args=("x",))
+        t.start()
+        r = eng.wait_result("pod/x", for_="condition=Ready", timeout=10)
+        t.join()
+        assert r.path == "poll" and _ready(r.objects)
+        with pytest.raises(Exception, match="not found"):
+            eng.wait("pod/missing", for_="condition=Ready", timeout=10)
+
+
+def test_malformed_line(fake_apiserver, kube):
+    eng, results = scenario(fake_apiserver, kube, fake_apiserver.faults.malformed_line)
+    assert eng.stats()["reconnects"] >= 1
+
+
+def test_server_restart(fake_apiserver, kube):
+    eng, _ = scenario(fake_apiserver, kube, lambda: fake_apiserver.restart(keep_state=True))
+    assert eng.stats()["reconnects"] >= 1
