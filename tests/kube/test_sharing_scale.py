@@ -1,0 +1,140 @@
+"""Watch sharing (request counts), many threads, and close() under load."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from hybridwait import Canceled, Engine
+
+
+def _lists_and_watches(srv: Any) -> tuple[list[Any], list[Any]]:
+    pods = [r for r in srv.requests if r.path.endswith("/pods")]
+    return [r for r in pods if r.verb == "list"], [r for r in pods if r.verb == "watch"]
+
+
+def test_single_wait_uses_a_name_field_selector(fake_apiserver, kube):
+    for i in range(20):
+        kube.pod(f"p{i}")
+    fake_apiserver.reset_requests()
+    with Engine(api_client=fake_apiserver.api_client()) as eng:
+        t = threading.Timer(0.2, kube.ready, args=("p3",))
+        t.start()
+        r = eng.wait_result("pod/p3", for_="condition=Ready", timeout=10)
+        t.join()
+    assert r.path == "watch"
+    lists, watches = _lists_and_watches(fake_apiserver)
+    assert lists and watches
+    for rec in lists + watches:
+        assert rec.query.get("fieldSelector") == "metadata.name=p3", rec
+    assert all(rec.query.get("allowWatchBookmarks") == "true" for rec in watches)
+    counts = fake_apiserver.request_counts()
+    assert counts.get("get", 0) == 0
+
+
+def test_many_waiters_share_one_watch(fake_apiserver, kube):
+    n = 50
+    for i in range(n):
+        kube.pod(f"p{i}")
+    fake_apiserver.reset_requests()
+    results: dict[int, Any] = {}
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=30.0) as eng:
+
+        def wait(i: int) -> None:
+            results[i] = eng.wait_result(f"pod/p{i}", for_="condition=Ready", timeout=30)
+
+        threads = [threading.Thread(target=wait, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        for i in range(n):
+            kube.ready(f"p{i}")
+        for t in threads:
+            t.join(30)
+        s = eng.stats()
+    assert len(results) == n
+    assert {r.path for r in results.values()} == {"watch"}
+    lists, watches = _lists_and_watches(fake_apiserver)
+    # one narrow watch for the first object, then one namespace-wide watch
+    assert len(watches) <= 3, [w.query for w in watches]
+    assert len(lists) <= 3
+    assert s["direct_gets"] == 0
+    assert s["waits_by_watch"] == n
+
+
+def test_200_threads_200_pods_with_a_writer(fake_apiserver, kube):
+    n = 200
+    for i in range(n):
+        kube.pod(f"p{i}")
+    flipped: dict[int, float] = {}
+    results: dict[int, Any] = {}
+    ended: dict[int, float] = {}
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=60.0) as eng:
+
+        def wait(i: int) -> None:
+            try:
+                results[i] = eng.wait_result(f"pod/p{i}", for_="condition=Ready", timeout=60)
+            except BaseException as e:
+                results[i] = e
+            ended[i] = time.monotonic()
+
+        threads = [threading.Thread(target=wait, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)
+
+        def writer() -> None:
+            for i in reversed(range(n)):
+                flipped[i] = time.monotonic()
+                kube.ready(f"p{i}")
+
+        w = threading.Thread(target=writer)
+        w.start()
+        w.join(60)
+        for t in threads:
+            t.join(60)
+        assert eng.stats()["watchers"] <= 2
+    lag = []
+    for i in range(n):
+        r = results[i]
+        assert not isinstance(r, BaseException), r
+        assert r.objects["metadata"]["name"] == f"p{i}"
+        assert r.objects["status"]["conditions"][0]["status"] == "True"
+        assert ended[i] >= flipped[i]
+        lag.append(ended[i] - flipped[i])
+    lag.sort()
+    assert lag[-1] < 10.0  # generous on a loaded 2-core machine; poll interval is 60 s
+
+
+def test_close_with_500_waiting_threads(fake_apiserver, kube):
+    for i in range(50):
+        kube.pod(f"p{i}")
+    eng = Engine(api_client=fake_apiserver.api_client())
+    outcomes: list[BaseException | None] = []
+    lock = threading.Lock()
+
+    def wait(i: int) -> None:
+        try:
+            eng.wait(f"pod/p{i % 50}", for_="condition=Ready", timeout=120)
+            out: BaseException | None = None
+        except BaseException as e:
+            out = e
+        with lock:
+            outcomes.append(out)
+
+    threads = [threading.Thread(target=wait, args=(i,)) for i in range(500)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while eng.stats()["polls"] < 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    start = time.monotonic()
+    eng.close()
+    for t in threads:
+        t.join(5)
+    took = time.monotonic() - start
+    assert took < 2.5, took
+    assert len(outcomes) == 500
+    assert all(isinstance(o, Canceled) for o in outcomes)
+    assert not [t for t in threading.enumerate() if t.name.startswith("hybridwait-watch")]
