@@ -118,6 +118,17 @@ class _Sink:
     def send(self, data: bytes) -> None:
         self.sock.sendall(b"%x\r\n%b\r\n" % (len(data), data))
 
+    def send_nowait(self, data: bytes) -> bytes:
+        frame = b"%x\r\n%b\r\n" % (len(data), data)
+        try:
+            sent = self.sock.send(frame, socket.MSG_DONTWAIT)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        return frame[sent:]
+
+    def send_rest(self, tail: bytes) -> None:
+        self.sock.sendall(tail)
+
     def peer_closed(self) -> bool:
         try:
             readable, _, _ = select.select([self.sock], [], [], 0)
@@ -141,6 +152,12 @@ class Handler(BaseHTTPRequestHandler):
     # -- plumbing --------------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's
+        # algorithm and the client's delayed ACK add 40 ms to every response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def send_error(self, code: int, message: str | None = None,
                    explain: str | None = None) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,15 +54,18 @@ def encode_event(type_: str, obj: dict[str, Any]) -> bytes:
 
 
 class Watcher:
-    """A registration for wake-ups on one resource key (the stream logic lives
-    in :mod:`hybridwait.testing.apiserver.watch`)."""
+    """A registration for events on one resource key. The store calls
+    :meth:`offer` for every event of that key while holding its lock; the
+    default just wakes the stream thread (the stream logic, including direct
+    delivery, lives in :mod:`hybridwait.testing.apiserver.watch`)."""
 
-    __slots__ = ("key", "signals", "wake")
+    __slots__ = ("key", "offer", "signals", "wake")
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, offer: Callable[[Event], None] | None = None) -> None:
         self.key = key
         self.wake = threading.Event()
-        self.signals: list[str] = []  # fault signals: "drop", "malformed", "stop"
+        self.signals: list[str] = []  # fault signals: "drop", "malformed"
+        self.offer: Callable[[Event], None] = offer or (lambda _ev: self.notify())
 
     def notify(self) -> None:
         """Wake the stream thread (cheap when it is already awake)."""
@@ -140,7 +144,7 @@ class Store:
         if rv - self._cap >= self._oldest:
             self._oldest = rv - self._cap + 1
         for w in self._watchers.get(key, ()):
-            w.notify()
+            w.offer(ev)
         return ev
 
     def drop_key(self, key: str) -> None:

@@ -1,23 +1,27 @@
 """One watch stream: initial events, history replay, live events, bookmarks,
 ``timeoutSeconds``, selector transitions and the watch faults.
 
-The stream thread sleeps on its :class:`~.store.Watcher`'s event and, when
-woken, copies the new events from the store's ring; it owns no queue, so a
-slow client can only fall behind the bounded history (and then gets 410, as a
-real API server's watch cache does).
+Fan-out is cheap: while a stream is caught up and idle, the writer that stores
+an event sends the stream's chunk itself (a non-blocking ``send`` on the
+stream's socket, under the stream's lock), so a write costs one syscall per
+watcher and no thread hand-off. When that cannot be done (the socket buffer is
+full, a fault is active, the stream thread is busy) the writer only wakes the
+stream thread, which catches up from the store's bounded history: there is no
+per-stream queue, so a slow client can only fall behind that history (and then
+gets 410, as from a real API server's watch cache).
 
 Example::
 
     stream = WatchStream(ctx, rt, "v1", "default", LabelSelector(), FieldSelector(),
                          resource_version="0", bookmarks=True, timeout=30)
-    stream.run(sink)       # sink.send(bytes) writes one chunk
+    opening, cursor = stream.start()
+    stream.run(sink, opening, cursor)     # sink.send(bytes) writes one chunk
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,10 +37,16 @@ MALFORMED_LINE = b"this is not json {\n"
 
 
 class Sink(Protocol):
-    """Where a stream writes."""
+    """Where a stream writes (chunked framing is the sink's business)."""
 
     def send(self, data: bytes) -> None:
-        """Write one chunk (raises ``OSError`` when the client is gone)."""
+        """Write one chunk, blocking (raises ``OSError`` when the client is gone)."""
+
+    def send_nowait(self, data: bytes) -> bytes:
+        """Write one chunk without blocking; return the unsent tail of the frame."""
+
+    def send_rest(self, tail: bytes) -> None:
+        """Finish a frame :meth:`send_nowait` left incomplete (blocking)."""
 
     def peer_closed(self) -> bool:
         """True if the client has closed its side."""
@@ -74,7 +84,13 @@ class WatchStream:
         self.timeout = timeout
         self.send_initial_events = send_initial_events
         self._filtered = bool(labels.requirements or fields.requirements)
-        self.watcher = Watcher(rt.key)
+        self.watcher = Watcher(rt.key, self._offer)
+        self._lock = threading.Lock()
+        self._sink: Sink | None = None
+        self._cursor = 0
+        self._direct = False  # writers may send to the socket themselves
+        self._pending = b""   # unsent tail of a frame a writer started
+        self._broken = False
 
     # -- filtering ---------------------------------------------------------------
     def _matches(self, obj: dict[str, Any]) -> bool:
@@ -145,19 +161,48 @@ class WatchStream:
                 return [self._expired(cursor, store.oldest_resumable())], None
             return [], cursor
 
-    def run(self, sink: Sink, opening: list[bytes], cursor: int | None,
-            on_tick: Callable[[], None] | None = None) -> None:
+    def _offer(self, ev: Event) -> None:
+        """Called by the store for each event of our key (store lock held)."""
+        w = self.watcher
+        if not self._direct or not self._lock.acquire(blocking=False):
+            w.notify()
+            return
+        try:
+            if (not self._direct or self._cursor != ev.rv - 1 or w.signals
+                    or self._sink is None or self.ctx.faults.stall_remaining() > 0):
+                self._direct = False
+                w.notify()
+                return
+            self._cursor = ev.rv
+            line = self._line(ev)
+            if line is None:
+                return
+            try:
+                rest = self._sink.send_nowait(line)
+            except OSError:
+                self._broken = True
+                rest = b""
+            if rest or self._broken:
+                self._pending = rest
+                self._direct = False
+                w.notify()
+        finally:
+            self._lock.release()
+
+    def run(self, sink: Sink, opening: list[bytes], cursor: int | None) -> None:
         """Stream until timeout, server stop, client gone or a fault ends it.
 
         Returns normally for a clean end; raises :class:`DropStream` to cut.
         """
         ctx = self.ctx
         try:
-            self._stall(sink)
+            self._stall()
             if opening:
                 sink.send(b"".join(opening))
             if cursor is None:
                 return
+            self._sink = sink
+            self._cursor = cursor
             now = time.monotonic()
             deadline = now + self.timeout if self.timeout else None
             next_bookmark = now + ctx.bookmark_interval if self.bookmarks else None
@@ -165,23 +210,32 @@ class WatchStream:
             wake = self.watcher.wake
             while not ctx.stopping.is_set():
                 wake.clear()
-                self._signals(sink)
-                self._stall(sink)
-                events = ctx.store.events_since(cursor)
-                if events is None:
-                    sink.send(self._expired(cursor, ctx.store.oldest_resumable()))
-                    return
-                if events:
-                    cursor = events[-1].rv
-                    out = [line for line in map(self._line, events) if line is not None]
-                    if out:
-                        sink.send(b"".join(out))
-                now = time.monotonic()
-                if next_bookmark is not None and now >= next_bookmark:
-                    sink.send(self._bookmark(max(cursor, 1)))
-                    next_bookmark = now + ctx.bookmark_interval
-                if deadline is not None and now >= deadline:
-                    return
+                with self._lock:
+                    self._direct = False
+                    self._signals(sink)
+                self._stall()
+                with self._lock:
+                    if self._broken:
+                        raise OSError("client went away")
+                    if self._pending:
+                        sink.send_rest(self._pending)
+                        self._pending = b""
+                    events = ctx.store.events_since(self._cursor)
+                    if events is None:
+                        sink.send(self._expired(self._cursor, ctx.store.oldest_resumable()))
+                        return
+                    if events:
+                        self._cursor = events[-1].rv
+                        out = [line for line in map(self._line, events) if line is not None]
+                        if out:
+                            sink.send(b"".join(out))
+                    now = time.monotonic()
+                    if next_bookmark is not None and now >= next_bookmark:
+                        sink.send(self._bookmark(max(self._cursor, 1)))
+                        next_bookmark = now + ctx.bookmark_interval
+                    if deadline is not None and now >= deadline:
+                        return
+                    self._direct = not self.watcher.signals
                 if now - last_check >= LIVENESS_INTERVAL:
                     last_check = now
                     if sink.peer_closed():
@@ -191,9 +245,10 @@ class WatchStream:
                     if t is not None:
                         wait_until = min(wait_until, t)
                 wake.wait(max(0.0, wait_until - now))
-                if on_tick is not None:
-                    on_tick()
         finally:
+            with self._lock:
+                self._direct = False
+                self._sink = None
             ctx.store.remove_watcher(self.watcher)
 
     def _signals(self, sink: Sink) -> None:
@@ -206,7 +261,7 @@ class WatchStream:
                 sink.send(MALFORMED_LINE)
             sigs.pop(0)
 
-    def _stall(self, sink: Sink) -> None:
+    def _stall(self) -> None:
         """Send nothing while a stall fault lasts (signals still apply)."""
         ctx = self.ctx
         while not ctx.stopping.is_set():
