@@ -282,6 +282,7 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
         finally:
             try:
                 eng.close()
+                api_client.close()  # the engine does not own a client it was given
             except Exception:  # the outcome is already decided; closing is best effort
                 log.debug("engine close failed", exc_info=True)
 
