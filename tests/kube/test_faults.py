@@ -88,7 +88,7 @@ def test_dropped_watch(fake_apiserver, kube):
 
 
 def test_stalled_watch_falls_back_to_polling(fake_apiserver, kube):
-    eng, results = scenario(
+    eng, _ = scenario(
         fake_apiserver, kube, lambda: fake_apiserver.faults.stall_watches(4.0), after_fault=1.5
     )
     s = eng.stats()
@@ -158,7 +158,7 @@ def test_watch_forbidden_from_the_start(fake_apiserver, kube):
 
 
 def test_malformed_line(fake_apiserver, kube):
-    eng, results = scenario(fake_apiserver, kube, fake_apiserver.faults.malformed_line)
+    eng, _ = scenario(fake_apiserver, kube, fake_apiserver.faults.malformed_line)
     assert eng.stats()["reconnects"] >= 1
 
 
