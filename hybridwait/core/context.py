@@ -222,7 +222,7 @@ class Context:
         isinstance(ctx.err(), DeadlineExceeded)
     """
 
-    __slots__ = ()
+    __slots__ = ("__weakref__",)
 
     def done(self) -> Done:
         """The signal that becomes set when this context is done."""

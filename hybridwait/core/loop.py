@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from hybridwait.core._check import require_callable
 from hybridwait.core.context import Context, as_context, fresh_err
-from hybridwait.core.timer import Timer
+from hybridwait.core.timer import Timer, is_timer
 
 __all__ = ["loop_condition_until_context"]
 
@@ -52,7 +52,7 @@ def loop_condition_until_context(
         loop_condition_until_context(ctx, Backoff(duration=1).timer(), True, False, cond)
     """
     ctx = as_context(ctx, "ctx")
-    if not isinstance(timer, Timer):
+    if not is_timer(timer):
         raise TypeError(f"timer must be a Timer (c, next, stop), not {type(timer).__name__}")
     require_callable(condition, "condition")
     return run_loop(ctx, timer, bool(immediate), bool(sliding), condition, fresh_err)

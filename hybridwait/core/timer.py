@@ -36,6 +36,12 @@ from hybridwait.core.duration import Duration, to_seconds
 __all__ = ["FixedTimer", "KickTimer", "NoopTimer", "Timer", "VariableTimer"]
 
 
+def is_timer(obj: object) -> bool:
+    """True if ``obj`` has ``next()`` and ``stop()`` (``c`` is not touched: reading
+    it may start the timer)."""
+    return callable(getattr(obj, "next", None)) and callable(getattr(obj, "stop", None))
+
+
 @runtime_checkable
 class Timer(Protocol):
     """How wait loops interact with time (Go ``wait.Timer``).
@@ -190,7 +196,7 @@ class KickTimer:
     __slots__ = ("_c", "_clock", "_inner", "_lock")
 
     def __init__(self, inner: Timer | None = None, clock: Clock | None = None) -> None:
-        if inner is not None and not isinstance(inner, Timer):
+        if inner is not None and not is_timer(inner):
             raise TypeError(f"inner must be a Timer, not {type(inner).__name__}")
         self._inner = inner
         self._clock = resolve_clock(clock)
