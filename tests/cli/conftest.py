@@ -3,7 +3,6 @@ helper running the CLI in-process."""
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 from collections.abc import Iterator

@@ -80,7 +80,8 @@ def test_bad_input_one_line(argv: list[str], err: str, fake_apiserver, capsys) -
 def test_unreachable_server_is_one_line(tmp_path, capsys) -> None:
     with FakeAPIServer() as srv:
         kubeconfig = tmp_path / "kc"
-        kubeconfig.write_text(open(srv.kubeconfig).read())
+        with open(srv.kubeconfig) as f:
+            kubeconfig.write_text(f.read())
     r = run_cli(["wait", "pod/x", "--for=condition=Ready", f"--kubeconfig={kubeconfig}"], capsys)
     assert r.code == 1 and len(r.err) == 1
     assert r.err[0].startswith("The connection to the server 127.0.0.1:")

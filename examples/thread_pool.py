@@ -1,0 +1,59 @@
+"""Wait on many objects from a thread pool with one shared engine: 50 pods, 50
+threads, one watch connection (see ``eng.stats()``).
+
+    python examples/thread_pool.py [--kubeconfig PATH]
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from hybridwait import Engine
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from _cluster import cluster, parse_args
+
+N = 50
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(__doc__.splitlines()[0], argv)
+    from kubernetes import client
+
+    with cluster(args.kubeconfig) as kubeconfig, Engine(kubeconfig=kubeconfig) as eng:
+        core = client.CoreV1Api(eng.api_client)
+        names = [f"worker-{i:02d}" for i in range(N)]
+        for name in names:
+            body: Any = {"metadata": {"name": name, "labels": {"pool": "demo"}},
+                         "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+            core.create_namespaced_pod(args.namespace, body)
+
+        def wait_for(name: str) -> str:
+            r = eng.wait_result(f"pod/{name}", namespace=args.namespace, timeout=60,
+                                for_="jsonpath={.status.phase}=Succeeded")
+            return r.path
+
+        def finish_all() -> None:  # the "cluster" finishes the pods while we wait
+            for name in names:
+                core.patch_namespaced_pod_status(name, args.namespace,
+                                                 {"status": {"phase": "Succeeded"}})
+
+        with ThreadPoolExecutor(max_workers=N) as pool:
+            futures = [pool.submit(wait_for, n) for n in names]
+            finisher = threading.Thread(target=finish_all)
+            finisher.start()
+            paths = [f.result() for f in futures]
+            finisher.join()
+        stats = eng.stats()
+        print(f"{len(paths)} pods Succeeded: {paths.count('watch')} woken by the watch, "
+              f"{paths.count('poll')} by the poll; watch connections used: "
+              f"{stats.get('watches', 0)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
