@@ -382,7 +382,8 @@ class _Visitor:
         except errors.NotFound as exc:
             if self.is_delete:
                 return None
-            return _Failure(str(exc), str(exc))
+            text = self._namespace_missing(namespace) or str(exc)
+            return _Failure(text, text)
         except WaitTimeout:
             return self._timed_out(arg)
         except (errors.ApiError, errors.ConnectionFailed) as exc:
@@ -390,6 +391,23 @@ class _Visitor:
         except errors.KubeError as exc:
             return _Failure(_error_line(exc), str(exc))
         self._emit(obj)
+        return None
+
+    def _namespace_missing(self, namespace: str) -> str | None:
+        """kubectl, after a NotFound, reports a missing namespace instead of the object."""
+        from hybridwait.core import WaitTimeout
+        from hybridwait.kube import errors
+
+        if not namespace:
+            return None
+        try:
+            self.eng.wait(f"namespaces/{namespace}", for_="create", timeout=0, ctx=self.ctx)
+        except errors.NotFound as exc:
+            return str(exc)
+        except WaitTimeout:  # checked once: it does not exist
+            return f'Error from server (NotFound): namespaces "{namespace}" not found'
+        except Exception:  # the object's own NotFound is the answer then
+            log.debug("namespace check failed", exc_info=True)
         return None
 
     def _emit(self, obj: Any) -> None:

@@ -28,6 +28,8 @@ SCENARIOS = [
     "pod/a pod/x pod/c --for=condition=Ready --timeout=5s",
     "pod/x pod/y --for=condition=Ready",
     "pod/x --for=delete",
+    "pod/a --for=condition=Ready -n other",
+    "pods -n other --all --for=condition=Ready",
     "pods -l app=web --for=condition=Ready --timeout=1s",
     "pods -l app=nope --for=condition=Ready",
     "pods -l app=nope --for=delete",
