@@ -291,16 +291,17 @@ class _JitteredBackoffManager:
 
 
 def new_exponential_backoff_manager(
-    init_backoff: Duration,
-    max_backoff: Duration,
-    reset_duration: Duration,
-    backoff_factor: float,
+    init: Duration,
+    max: Duration,  # the contract's name (shadows the builtin here only)
+    reset: Duration,
+    factor: float,
     jitter: float,
     clock: Clock | None = None,
 ) -> BackoffManager:
-    """Exponential, jittered, capped backoff that resets after ``reset_duration``
-    without a call (Go ``NewExponentialBackoffManager``; deprecated there in
-    favour of ``Backoff(...).delay_with_reset(clock, reset).timer()``).
+    """Exponential backoff from ``init`` (multiplied by ``factor``, jittered,
+    capped at ``max``) that resets after ``reset`` seconds without a call
+    (Go ``NewExponentialBackoffManager``; deprecated there in favour of
+    ``Backoff(...).delay_with_reset(clock, reset).timer()``).
 
     Example::
 
@@ -308,10 +309,10 @@ def new_exponential_backoff_manager(
         backoff_until(sync_once, bm, True, stop)
     """
     return _ExponentialBackoffManager(
-        to_seconds(init_backoff, "init_backoff"),
-        to_seconds(max_backoff, "max_backoff"),
-        to_seconds(reset_duration, "reset_duration"),
-        require_factor(backoff_factor, "backoff_factor"),
+        to_seconds(init, "init"),
+        to_seconds(max, "max"),
+        to_seconds(reset, "reset"),
+        require_factor(factor, "factor"),
         require_factor(jitter, "jitter"),
         resolve_clock(clock),
     )

@@ -248,6 +248,10 @@ class Context:
         """Block until done or ``timeout`` seconds pass; True if done."""
         return self.done().wait(timeout)
 
+    def is_set(self) -> bool:
+        """True once done (so a Context reads like a ``threading.Event`` stop)."""
+        return self.done().is_set()
+
     def __enter__(self) -> Context:
         return self
 

@@ -50,6 +50,9 @@ class Timer(Protocol):
     * ``next()``: begin the next interval; only after ``c`` was drained;
     * ``stop()``: release the timer; safe even if nothing else was called.
 
+    Note: on Python < 3.12, ``isinstance(obj, Timer)`` reads ``obj.c``, which
+    starts a lazy timer; the core checks timers without touching ``c``.
+
     Example::
 
         t = Backoff(duration=1.0).timer()

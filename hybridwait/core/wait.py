@@ -59,10 +59,10 @@ never_stop: Context = _RootContext("never_stop")
 def backoff_until_with_context(
     ctx: Context | Any,
     f: Callable[[Context], object],
-    backoff: BackoffManager,
+    backoff_manager: BackoffManager,
     sliding: bool,
 ) -> None:
-    """Run ``f(ctx)`` with waits from ``backoff.backoff()`` until ``ctx`` is done
+    """Run ``f(ctx)`` with waits from ``backoff_manager.backoff()`` until ``ctx`` is done
     (Go ``BackoffUntilWithContext``).
 
     ``f`` is never run once ``ctx`` is done at the top of the loop. ``sliding``:
@@ -75,8 +75,10 @@ def backoff_until_with_context(
     """
     c = as_context(ctx, "ctx")
     require_callable(f, "f")
-    if not callable(getattr(backoff, "backoff", None)):
-        raise TypeError(f"backoff must be a BackoffManager, not {type(backoff).__name__}")
+    if not callable(getattr(backoff_manager, "backoff", None)):
+        raise TypeError(
+            f"backoff_manager must be a BackoffManager, not {type(backoff_manager).__name__}"
+        )
     done = c.done()
     sliding = bool(sliding)
     t: ClockTimer | None = None
@@ -84,14 +86,14 @@ def backoff_until_with_context(
         if done._ready():
             return
         if not sliding:
-            t = backoff.backoff()
+            t = backoff_manager.backoff()
         try:
             f(c)
         except Exception as exc:
             if crash.handle_crash(c, exc):
                 raise
         if sliding:
-            t = backoff.backoff()
+            t = backoff_manager.backoff()
         assert t is not None
         if not t.c._recv_unless(done):
             t.stop()
@@ -99,7 +101,7 @@ def backoff_until_with_context(
 
 
 def backoff_until(
-    f: Callable[[], object], backoff: BackoffManager, sliding: bool, stop: Any
+    f: Callable[[], object], backoff_manager: BackoffManager, sliding: bool, stop: Any
 ) -> None:
     """:func:`backoff_until_with_context` for a ``stop`` Event/Context and ``f()``.
 
@@ -108,7 +110,7 @@ def backoff_until(
         backoff_until(resync, new_exponential_backoff_manager(1, 30, 120, 2, 0.1), True, stop)
     """
     require_callable(f, "f")
-    backoff_until_with_context(as_context(stop, "stop"), lambda _c: f(), backoff, sliding)
+    backoff_until_with_context(as_context(stop, "stop"), lambda _c: f(), backoff_manager, sliding)
 
 
 def jitter_until_with_context(
