@@ -85,15 +85,18 @@ def test_reset_wakes_a_blocked_getter_to_new_due(run_bg) -> None:
 
 def test_real_ticker_drops_extra_ticks() -> None:
     clock = hw.RealClock()
-    tk = clock.new_ticker(0.005)
-    time.sleep(0.05)  # ~10 ticks, only one is kept
-    tk.c.get_nowait()
-    with pytest.raises(queue.Empty):
-        tk.c.get_nowait()
-    assert tk.c.get(timeout=5) > 0  # and it keeps ticking
+    t0 = clock.now()
+    tk = clock.new_ticker(0.01)
+    time.sleep(0.1)  # ~10 ticks are due; the channel keeps only the first
+    first = tk.c.get_nowait()
+    assert t0 + 0.01 <= first < t0 + 0.02
+    slept_until = clock.now()
+    second = tk.c.get(timeout=5)  # the next one is on the grid after now: the rest dropped
+    assert second > slept_until - 0.01
+    assert abs(((second - first) / 0.01) - round((second - first) / 0.01)) < 1e-6
     tk.stop()
     with pytest.raises(queue.Empty):
-        tk.c.get(timeout=0.02)
+        tk.c.get(timeout=0.03)
 
 
 def test_real_after_and_sleep() -> None:
