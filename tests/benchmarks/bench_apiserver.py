@@ -73,6 +73,7 @@ def main() -> int:
 
         sel = selectors.DefaultSelector()
         counts: dict[socket.socket, int] = {}
+        tails: dict[socket.socket, bytes] = {}
         t0 = time.monotonic()
         req = (f"GET {pods}?watch=1&resourceVersion={rv} HTTP/1.1\r\n"
                f"Host: 127.0.0.1\r\nAccept: application/json\r\n\r\n").encode()
@@ -121,8 +122,10 @@ def main() -> int:
                     data = s.recv(1 << 16)  # type: ignore[union-attr]
                 except BlockingIOError:
                     continue
-                # one event per line; chunk-size lines carry no "{"
-                counts[s] += data.count(b"}\n")  # type: ignore[index]
+                # one event per line, ending '}' + newline (may straddle two reads)
+                joined = tails.get(s, b"") + data  # type: ignore[call-overload]
+                counts[s] += joined.count(b"}\n")  # type: ignore[index]
+                tails[s] = joined[-1:]  # type: ignore[index]
             if stop.is_set():
                 if all(c >= writes for c in counts.values()):
                     drained_at = time.monotonic()
@@ -138,6 +141,14 @@ def main() -> int:
         print(f"every watcher got every event: {complete}")
         if drained_at is not None:
             print(f"fan-out drained {drained_at - write_end:.2f}s after the last write")
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        tick = os.sysconf("SC_CLK_TCK")
+        server_cpu = (int(fields[11]) + int(fields[12])) / tick
+        with open(f"/proc/{proc.pid}/status") as f:
+            threads = next(line.split()[1] for line in f if line.startswith("Threads:"))
+        print(f"server process: {threads} threads, {server_cpu:.1f}s CPU in total; "
+              f"this client: {time.process_time():.1f}s CPU")
         for s in counts:
             s.close()
         conn.close()

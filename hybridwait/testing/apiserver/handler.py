@@ -14,7 +14,6 @@ import contextlib
 import itertools
 import json
 import logging
-import select
 import socket
 import threading
 import time
@@ -130,12 +129,12 @@ class _Sink:
         self.sock.sendall(tail)
 
     def peer_closed(self) -> bool:
+        # A non-blocking peek (select() cannot take descriptors above 1023).
         try:
-            readable, _, _ = select.select([self.sock], [], [], 0)
-            if not readable:
-                return False
-            return self.sock.recv(1, socket.MSG_PEEK) == b""
-        except (OSError, ValueError):
+            return self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return False
+        except OSError:
             return True
 
 
