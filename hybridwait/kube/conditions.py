@@ -27,6 +27,7 @@ from hybridwait.kube.jsonpath import JSONPath, go_format
 __all__ = [
     "Condition",
     "ConditionLike",
+    "ForError",
     "all_of",
     "any_of",
     "as_condition",
@@ -166,17 +167,12 @@ class _JSONPathCondition(Condition):
         if not found:
             return False  # missing path: not yet
         if len(found) > 1:
-            raise ConditionError(
-                f"given jsonpath expression matches more than one value: {self.path.expression}"
-            )
+            raise ConditionError("given jsonpath expression matches more than one value")
         if self.value is None:
             return True  # existence is enough
         result = found[0]
         if isinstance(result, (Mapping, list)):
-            raise ConditionError(
-                "jsonpath leads to a nested object or list which is not supported: "
-                f"{self.path.expression}"
-            )
+            raise ConditionError("jsonpath leads to a nested object or list which is not supported")
         return go_format(result).strip() == self.value.strip()
 
     def __repr__(self) -> str:
@@ -444,20 +440,52 @@ def parse_for(spec: str) -> Condition:
     if spec.startswith("jsonpath="):
         parts = _split_jsonpath_input(spec[len("jsonpath=") :])
         if len(parts) > 2:
-            raise ValueError(f"{_JSONPATH_FORMAT}: {spec!r}")
+            raise ForError(_JSONPATH_FORMAT, spec)
         expr = parts[0]
         if expr == "":
-            raise ValueError("jsonpath expression cannot be empty")
+            raise ForError("jsonpath expression cannot be empty", spec)
         if len(parts) == 1:
-            return jsonpath(expr)
+            return _jsonpath_for(expr, None, spec)
         value = parts[1].strip("'\"")
         if value == "":
-            raise ValueError(
+            raise ForError(
                 "jsonpath wait has to have a value after equal sign, like "
-                f"--for=jsonpath='{{.status.readyReplicas}}'=3: {spec!r}"
+                "--for=jsonpath='{.status.readyReplicas}'=3",
+                spec,
             )
+        return _jsonpath_for(expr, value, spec)
+    raise ForError(f"unrecognized condition: {_go_quote(spec)}", spec)
+
+
+def _jsonpath_for(expr: str, value: str | None, spec: str) -> Condition:
+    try:
         return jsonpath(expr, value)
-    raise ValueError(f'unrecognized condition: "{spec}"')
+    except ForError:
+        raise
+    except ValueError as exc:
+        raise ForError(str(exc), spec) from None
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q`` for the printable strings a flag holds."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class ForError(ValueError):
+    """A malformed ``--for`` string. ``str(exc)`` is kubectl's message exactly;
+    ``spec`` is the whole string given (the bad part).
+
+    Example::
+
+        try:
+            parse_for("jsonpath=")
+        except ForError as e:
+            print(e, e.spec)   # jsonpath expression cannot be empty jsonpath=
+    """
+
+    def __init__(self, message: str, spec: str) -> None:
+        super().__init__(message)
+        self.spec = spec
 
 
 def as_condition(for_: ConditionLike | Iterable[ConditionLike]) -> Condition:

@@ -107,11 +107,12 @@ class _Target:
 class _Waiter:
     """One wait: its targets, its timer, and whether the last wake was a kick."""
 
-    __slots__ = ("kicked", "timer")
+    __slots__ = ("api_reads", "kicked", "timer")
 
     def __init__(self, timer: KickTimer) -> None:
         self.timer = timer
         self.kicked = False
+        self.api_reads = 0  # direct reads made by the current check
 
     def kick(self) -> None:
         self.kicked = True
@@ -134,6 +135,8 @@ class Engine:
     ``watch`` (True): False polls the API only (the CLI's ``--no-watch``).
     ``namespace``: default namespace (else the kubeconfig context's, else "default").
     ``clock``: drives poll timers and backoff (tests).
+    ``request_timeout`` (10 s): read timeout of one-shot GET/LIST requests; a
+    GET that times out during a wait is retried at the next check.
 
     Thread-safe for any number of calling threads. ``close()`` (or leaving a
     ``with`` block) cancels every wait (``Canceled``), stops every watcher and
@@ -159,7 +162,7 @@ class Engine:
         clock: Clock | None = None,
         tombstone_ttl: float = 60.0,
         discovery_ttl: float = 600.0,
-        request_timeout: float = 30.0,
+        request_timeout: float = 10.0,
     ) -> None:
         _check_seconds(poll_interval, "poll_interval", positive=True)
         _check_seconds(stall_timeout, "stall_timeout", positive=True)
@@ -492,9 +495,12 @@ class Engine:
         def condition(_ctx: Context) -> builtins.list[dict[str, Any] | None] | None:
             by_watch = waiter.take_kick()
             self._stats.add("wakeups" if by_watch else "polls")
+            waiter.api_reads = 0
             found = self._check(targets, waiter if watching else None, start, interval)
             if found:
-                path[0] = "watch" if by_watch else "poll"
+                # "watch" only if a watch wake-up ran this check and the watch's
+                # cache (not a GET) supplied what it read
+                path[0] = "watch" if by_watch and waiter.api_reads == 0 else "poll"
             return found
 
         try:
@@ -535,6 +541,8 @@ class Engine:
             elif cov == "pending" and self.clock.since(start) < interval:
                 return _PENDING
         self._stats.add("direct_gets")
+        if waiter is not None:
+            waiter.api_reads += 1
         try:
             obj = self._transport.get_json(t.rtype.path(t.namespace or None, t.name))
         except NotFound:
@@ -542,7 +550,7 @@ class Engine:
         except ConnectionFailed:
             if not t.checked:
                 raise
-            log.info("GET %s: server unreachable; will retry", t.object_name)
+            log.info("GET %s: server unreachable or slow; will retry", t.object_name)
             return _PENDING
         except ApiError as exc:
             if exc.status == 429 or exc.status >= 500:

@@ -49,7 +49,7 @@ def relaxed_jsonpath(expression: str) -> str:
         raise ValueError("jsonpath expression cannot be empty")
     match = _RELAXED.match(expression)
     if match is None:
-        raise ValueError(f"{_RELAXED_ERROR}: {expression!r}")
+        raise ValueError(_RELAXED_ERROR)
     body = match.group(1) if match.group(1) else match.group(2)
     return "{." + body + "}"
 

@@ -8,8 +8,8 @@ service account. ``context`` overrides ``current-context``. The namespace
 for defaulting is the context's namespace, else ``"default"``.
 
 Every failure is a :class:`~hybridwait.kube.errors.KubeconfigError` whose text
-is kubectl's (``stat /nope: no such file or directory``, ``context was not
-found for specified context: nope``, ``error loading config file "x": ...``)
+is kubectl's (``stat /nope: no such file or directory``, ``context "nope"
+does not exist``, ``error loading config file "x": ...``)
 and never contains a credential.
 
 Example::
@@ -116,8 +116,6 @@ def load(kubeconfig: str | None = None, context: str | None = None) -> tuple[Any
         if isinstance(c, dict)
     }
     if active not in contexts:
-        if context:
-            raise KubeconfigError(f"context was not found for specified context: {context}")
         raise KubeconfigError(f'context "{active}" does not exist')
     namespace = str(contexts[active].get("namespace") or "default")
 

@@ -64,7 +64,7 @@ def test_errors_are_clear_and_never_leak_the_token(tmp_path, monkeypatch):
     cfg = write_config(tmp_path / "kc", "http://127.0.0.1:1", current=None)
     with pytest.raises(KubeconfigError, match="current-context is not set") as e1:
         load(cfg)
-    not_found = "context was not found for specified context: nope"
+    not_found = 'context "nope" does not exist'
     with pytest.raises(KubeconfigError, match=not_found) as e2:
         load(cfg, context="nope")
     bad = tmp_path / "bad"
