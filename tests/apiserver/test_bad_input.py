@@ -142,3 +142,24 @@ def test_garbage_request_line_is_answered_and_server_lives(srv: FakeAPIServer) -
     assert data.startswith(b"HTTP/1.1 400") or data == b""
     status, _, _ = raw(srv, "GET", "/api/v1")
     assert status == 200
+
+
+def test_a_client_that_stops_reading_blocks_no_writer(srv: FakeAPIServer) -> None:
+    v1 = client.CoreV1Api(srv.api_client())
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(("127.0.0.1", srv.port))
+    slow.sendall(b"GET /api/v1/namespaces/default/configmaps?watch=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    try:
+        rv = v1.list_namespaced_config_map("default").metadata.resource_version
+        t0 = time.monotonic()
+        for i in range(40):  # ~8 MB of events the slow client never reads
+            v1.create_namespaced_config_map("default", {"metadata": {"name": f"c{i}"},
+                                                        "data": {"k": "x" * 200_000}})
+        assert time.monotonic() - t0 < 20
+        from kubernetes import watch
+        names = [e["raw_object"]["metadata"]["name"] for e in watch.Watch().stream(
+            v1.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=1)]
+        assert names == [f"c{i}" for i in range(40)]  # everyone else is served in full
+    finally:
+        slow.close()
