@@ -149,9 +149,11 @@ class Discovery:
             maxsize=512, ttl=ttl, timer=timer
         )
         self._cond = threading.Condition()
-        self._fetch: Callable[[str], Any] = cachetools.cached(
-            self._cache, lock=self._cond, condition=self._cond
-        )(self._fetch_uncached)
+        try:  # cachetools >= 6: concurrent callers of one key wait for the first fetch
+            deco = cachetools.cached(self._cache, lock=self._cond, condition=self._cond)
+        except TypeError:  # cachetools 5: a lock only (a stampede costs a few requests)
+            deco = cachetools.cached(self._cache, lock=self._cond)
+        self._fetch: Callable[[str], Any] = deco(self._fetch_uncached)
         self._resolved: cachetools.TTLCache[str, ResourceType] = cachetools.TTLCache(
             maxsize=512, ttl=ttl, timer=timer
         )
