@@ -554,7 +554,7 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
             return 200
-        if app.watch.stopping.is_set():
+        if stream.stopped():
             self._cut()
             return 200
         try:
@@ -621,3 +621,5 @@ class ApiHTTPServer(HTTPServer):
         deadline = time.monotonic() + timeout
         for _, t in conns:
             t.join(max(0.0, deadline - time.monotonic()))
+            if t.is_alive():
+                log.warning("connection thread %s did not stop in time", t.name)

@@ -74,7 +74,10 @@ class FakeAPIServer:
         with self._lock:
             if self._httpd is not None:
                 return self
-            self._stopping.clear()
+            # A fresh stop flag per generation: threads of a previous generation
+            # (before a restart) keep seeing theirs set.
+            self._stopping = threading.Event()
+            self._watch.stopping = self._stopping
             httpd = ApiHTTPServer((HOST, self._port), self._app)
             self._port = httpd.server_address[1]
             self._httpd = httpd

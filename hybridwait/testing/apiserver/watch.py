@@ -85,6 +85,7 @@ class WatchStream:
         self.send_initial_events = send_initial_events
         self._filtered = bool(labels.requirements or fields.requirements)
         self.watcher = Watcher(rt.key, self._offer)
+        self._stopping = ctx.stopping  # this server generation's flag
         self._lock = threading.Lock()
         self._sink: Sink | None = None
         self._cursor = 0
@@ -161,6 +162,10 @@ class WatchStream:
                 return [self._expired(cursor, store.oldest_resumable())], None
             return [], cursor
 
+    def stopped(self) -> bool:
+        """True once the server generation that opened this stream is stopping."""
+        return self._stopping.is_set()
+
     def _offer(self, ev: Event) -> None:
         """Called by the store for each event of our key (store lock held)."""
         w = self.watcher
@@ -208,7 +213,7 @@ class WatchStream:
             next_bookmark = now + ctx.bookmark_interval if self.bookmarks else None
             last_check = now
             wake = self.watcher.wake
-            while not ctx.stopping.is_set():
+            while not self._stopping.is_set():
                 wake.clear()
                 with self._lock:
                     self._direct = False
@@ -264,7 +269,7 @@ class WatchStream:
     def _stall(self) -> None:
         """Send nothing while a stall fault lasts (signals still apply)."""
         ctx = self.ctx
-        while not ctx.stopping.is_set():
+        while not self._stopping.is_set():
             left = ctx.faults.stall_remaining()
             if left <= 0:
                 return
