@@ -138,3 +138,67 @@ def test_close_with_500_waiting_threads(fake_apiserver, kube):
     assert len(outcomes) == 500
     assert all(isinstance(o, Canceled) for o in outcomes)
     assert not [t for t in threading.enumerate() if t.name.startswith("hybridwait-watch")]
+
+
+def _eventually(pred: Any, timeout: float = 3.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def _client_sockets(port: int) -> int:
+    """Open TCP sockets of this process connected to ``port`` (Linux /proc)."""
+    import os
+
+    inodes = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            cols = line.split()
+            rem_port = int(cols[2].split(":")[1], 16)
+            if rem_port == port and cols[9] in inodes:
+                n += 1
+    return n
+
+
+def test_no_socket_left_after_close(fake_apiserver):
+    """An engine that loaded its own client closes every connection it opened,
+    watch streams included, even while a stream is stalled in a read."""
+    from kubernetes import client
+
+    api = fake_apiserver.api_client()
+    client.CoreV1Api(api).create_namespaced_pod(
+        "default", {"metadata": {"name": "a"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
+    )
+    api.close()
+    assert _eventually(lambda: _client_sockets(fake_apiserver.port) == 0)
+    eng = Engine(kubeconfig=fake_apiserver.kubeconfig)
+    done = threading.Event()
+
+    def wait() -> None:
+        try:
+            eng.wait("pod/a", for_="condition=Ready", timeout=60)
+        except Canceled:
+            done.set()
+
+    t = threading.Thread(target=wait)
+    t.start()
+    assert _eventually(lambda: fake_apiserver.watch_count() == 1)
+    fake_apiserver.faults.stall_watches(30)
+    start = time.monotonic()
+    eng.close()
+    t.join(5)
+    assert time.monotonic() - start < 2.5
+    assert done.is_set()
+    assert _eventually(lambda: _client_sockets(fake_apiserver.port) == 0)
+    fake_apiserver.faults.clear()
