@@ -177,9 +177,8 @@ def test_no_socket_left_after_close(fake_apiserver):
     from kubernetes import client
 
     api = fake_apiserver.api_client()
-    client.CoreV1Api(api).create_namespaced_pod(
-        "default", {"metadata": {"name": "a"}, "spec": {"containers": [{"name": "c", "image": "x"}]}}
-    )
+    spec = {"containers": [{"name": "c", "image": "x"}]}
+    client.CoreV1Api(api).create_namespaced_pod("default", {"metadata": {"name": "a"}, "spec": spec})
     api.close()
     assert _eventually(lambda: _client_sockets(fake_apiserver.port) == 0)
     eng = Engine(kubeconfig=fake_apiserver.kubeconfig)
