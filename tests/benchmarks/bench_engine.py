@@ -46,11 +46,9 @@ def run(w: int, watch: bool, poll_interval: float, spread: float) -> dict[str, A
     with FakeAPIServer() as srv:
         writer_api = srv.api_client()
         v1 = client.CoreV1Api(writer_api)
+        spec = {"containers": [{"name": "c", "image": "x"}]}
         for i in range(w):
-            v1.create_namespaced_pod(
-                "default",
-                {"metadata": {"name": f"p{i}"}, "spec": {"containers": [{"name": "c", "image": "x"}]}},
-            )
+            v1.create_namespaced_pod("default", {"metadata": {"name": f"p{i}"}, "spec": spec})
         srv.reset_requests()
         eng = Engine(api_client=srv.api_client(), poll_interval=poll_interval, watch=watch)
         ended: dict[int, float] = {}
@@ -126,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     for w in args.waiters:
         for watch in (True, False):
             r = run(w, watch, args.poll_interval, args.spread)
+            errors = f"  ERRORS {r['errors']}" if r["errors"] else ""
             print(f"{r['waiters']:>7} {r['mode']:>9} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} "
                   f"{r['mean_ms']:>8.2f} {r['requests']:>8} {r['requests_per_wait']:>8.3f} "
-                  f"{r['by_watch']:>8}  {r['counts']}" + (f"  ERRORS {r['errors']}" if r["errors"] else ""),
-                  flush=True)
+                  f"{r['by_watch']:>8}  {r['counts']}{errors}", flush=True)
     return 0
 
 

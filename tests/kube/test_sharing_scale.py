@@ -178,7 +178,8 @@ def test_no_socket_left_after_close(fake_apiserver):
 
     api = fake_apiserver.api_client()
     spec = {"containers": [{"name": "c", "image": "x"}]}
-    client.CoreV1Api(api).create_namespaced_pod("default", {"metadata": {"name": "a"}, "spec": spec})
+    body = {"metadata": {"name": "a"}, "spec": spec}
+    client.CoreV1Api(api).create_namespaced_pod("default", body)
     api.close()
     assert _eventually(lambda: _client_sockets(fake_apiserver.port) == 0)
     eng = Engine(kubeconfig=fake_apiserver.kubeconfig)
