@@ -1,0 +1,354 @@
+"""One contender of the wait comparison, run in a process of its own.
+
+``bench_compare.py`` (and ``bench_scale.py``) start this script once per
+(contender, N, repeat). It imports only what its contender needs, starts one
+wait per pod ``{prefix}{i:05d}`` (i < N) in namespace ``--namespace`` of the
+emulator named by ``--kubeconfig``, prints ``READY`` once every wait has been
+started, and when every wait has ended (or ``--timeout`` passed) prints one
+JSON line with what it measured about itself:
+
+- ``wakes``: ``{name: time.monotonic() when that wait returned}`` (Linux's
+  CLOCK_MONOTONIC is system-wide, so the parent compares it with the server's
+  commit instants);
+- ``errors``: ``{name: "ExceptionType: text"}`` for waits that failed;
+- ``cpu_s``: user+system CPU of this process (and of its children, for
+  kubectl) from just before the first wait started to the end;
+- ``peak_threads``: peak OS threads (``/proc``; the sampler thread excluded),
+  ``base_threads`` before the first wait; for kubectl the sum over live children;
+- ``peak_rss_kb`` (``ru_maxrss``; for kubectl the peak sum of the children's
+  RSS) and ``base_rss_kb`` after the imports;
+- ``extra``: contender-specific figures (hybridwait: ``eng.stats()``).
+
+Not meant to be run by hand; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+CONTENDERS = ("hybridwait", "hybridwait-poll", "naive", "watch", "kr8s", "lightkube", "kubectl")
+
+
+def _status_field(pid: int | str, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(field):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return 0
+
+
+class Sampler(threading.Thread):
+    """Samples thread count and RSS every ``period`` seconds; keeps the peaks.
+
+    ``children`` (pids) are summed instead of this process when given (kubectl).
+    ``probe`` is called at each sample (the scaling run records engine stats).
+    """
+
+    def __init__(self, period: float = 0.02) -> None:
+        super().__init__(name="bench-sampler", daemon=True)
+        self.period = period
+        self.children: list[int] | None = None
+        self.peak_threads = 0
+        self.peak_rss_kb = 0
+        self.probe: Callable[[], None] | None = None
+        self.count_library_threads = False
+        self.peak_library_threads = 0  # threads not started by the harness
+        self._stop_event = threading.Event()
+
+    def sample(self) -> None:
+        if self.children is None:
+            threads = _status_field("self", "Threads:") - 1  # not the sampler itself
+            rss = _status_field("self", "VmRSS:")
+        else:
+            kids = list(self.children)
+            threads = sum(_status_field(p, "Threads:") for p in kids)
+            rss = sum(_status_field(p, "VmRSS:") for p in kids)
+        self.peak_threads = max(self.peak_threads, threads)
+        self.peak_rss_kb = max(self.peak_rss_kb, rss)
+        if self.count_library_threads:
+            lib = sum(1 for t in threading.enumerate()
+                      if not t.name.startswith("w-") and t is not threading.main_thread()
+                      and t is not self)
+            self.peak_library_threads = max(self.peak_library_threads, lib)
+        if self.probe is not None:
+            self.probe()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.period):
+            self.sample()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join()
+        self.sample()
+
+
+def _ready(pod: dict[str, Any] | Any) -> bool:
+    """The pod's Ready condition is True (dict or kubernetes model)."""
+    if isinstance(pod, dict):
+        conds = (pod.get("status") or {}).get("conditions") or []
+        return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+    conds = (pod.status.conditions if pod.status is not None else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conds)
+
+
+class Run:
+    """Shared state of one contender run: names, wake times, errors."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.ns: str = args.namespace
+        self.names = [f"{args.prefix}{i:05d}" for i in range(args.n)]
+        self.wakes: dict[str, float] = {}
+        self.errors: dict[str, str] = {}
+        self.extra: dict[str, Any] = {}
+        self.sampler = Sampler()
+
+    def woke(self, name: str) -> None:
+        self.wakes[name] = time.monotonic()
+
+    def failed(self, name: str, exc: BaseException) -> None:
+        self.errors[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+
+    def threads(self, one: Callable[[str], None]) -> Callable[[], None]:
+        """Start one daemon thread per name running ``one(name)``; return a joiner."""
+
+        def body(name: str) -> None:
+            try:
+                one(name)
+            except BaseException as exc:
+                self.failed(name, exc)
+            else:
+                self.woke(name)
+
+        ts = [threading.Thread(target=body, args=(n,), daemon=True, name=f"w-{n}")
+              for n in self.names]
+        for t in ts:
+            t.start()
+        ready()
+        deadline = time.monotonic() + self.args.timeout
+
+        def join() -> None:
+            for t in ts:
+                t.join(max(0.0, deadline - time.monotonic()))
+
+        return join
+
+
+def ready() -> None:
+    print("READY", flush=True)
+
+
+# -- contenders -----------------------------------------------------------------------
+def run_hybridwait(run: Run, watch: bool) -> None:
+    from hybridwait import Engine
+
+    eng = Engine(kubeconfig=run.args.kubeconfig, poll_interval=run.args.interval, watch=watch)
+    timeout = run.args.timeout
+
+    def one(name: str) -> None:
+        eng.wait(f"pod/{name}", for_="condition=Ready", namespace=run.ns, timeout=timeout)
+
+    if run.args.scale:
+        run.sampler.probe = _events_probe(run, eng)
+    run.sampler.count_library_threads = True
+    join = run.threads(one)
+    join()
+    run.extra["stats"] = eng.stats()
+    run.extra["engine_threads_peak"] = run.sampler.peak_library_threads
+    eng.close()
+
+
+def _events_probe(run: Run, eng: Any) -> Callable[[], None]:
+    """Record (time, events) while the count moves (scaling run: dispatch rate)."""
+    samples: list[tuple[float, int]] = []
+    run.extra["event_samples"] = samples
+
+    def probe() -> None:
+        n = eng.stats()["events"]
+        if not samples or samples[-1][1] != n:
+            samples.append((time.monotonic(), n))
+
+    return probe
+
+
+def run_naive(run: Run) -> None:
+    from kubernetes import client, config
+
+    config.load_kube_config(config_file=run.args.kubeconfig)
+    v1 = client.CoreV1Api()
+    interval = run.args.interval
+
+    def one(name: str) -> None:
+        while not _ready(v1.read_namespaced_pod(name, run.ns)):
+            time.sleep(interval)
+
+    run.threads(one)()
+
+
+def run_watch(run: Run) -> None:
+    from kubernetes import client, config, watch
+
+    config.load_kube_config(config_file=run.args.kubeconfig)
+    v1 = client.CoreV1Api()
+
+    def one(name: str) -> None:
+        w = watch.Watch()
+        for event in w.stream(v1.list_namespaced_pod, run.ns,
+                              field_selector=f"metadata.name={name}"):
+            if _ready(event["object"]):
+                w.stop()
+                return
+        raise RuntimeError("watch ended before the pod was Ready")
+
+    run.threads(one)()
+
+
+def run_kr8s(run: Run) -> None:
+    import asyncio
+
+    import kr8s.asyncio
+    from kr8s.asyncio.objects import Pod
+
+    async def main() -> None:
+        api = await kr8s.asyncio.api(kubeconfig=run.args.kubeconfig)
+
+        async def one(name: str) -> None:
+            try:
+                pod = await Pod.get(name, namespace=run.ns, api=api)
+                await pod.wait("condition=Ready", timeout=run.args.timeout)
+            except BaseException as exc:
+                run.failed(name, exc)
+            else:
+                run.woke(name)
+
+        tasks = [asyncio.ensure_future(one(n)) for n in run.names]
+        ready()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+
+
+def run_lightkube(run: Run) -> None:
+    from lightkube import Client, KubeConfig
+    from lightkube.resources.core_v1 import Pod
+
+    cl = Client(config=KubeConfig.from_file(run.args.kubeconfig))
+
+    def one(name: str) -> None:
+        cl.wait(Pod, name, for_conditions=["Ready"], namespace=run.ns)
+
+    run.threads(one)()
+
+
+def run_kubectl(run: Run) -> None:
+    sel = selectors.DefaultSelector()
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    run.sampler.children = []
+    for name in run.names:
+        p = subprocess.Popen(
+            ["kubectl", "--kubeconfig", run.args.kubeconfig, "wait", "-n", run.ns,
+             "--for=condition=Ready", f"pod/{name}", f"--timeout={int(run.args.timeout)}s"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert p.stdout is not None
+        procs[name] = p
+        run.sampler.children.append(p.pid)
+        sel.register(p.stdout, selectors.EVENT_READ, name)
+    ready()
+    deadline = time.monotonic() + run.args.timeout
+    open_pipes = len(procs)
+    while open_pipes and time.monotonic() < deadline:
+        for key, _ in sel.select(1.0):
+            name = key.data
+            data = os.read(key.fd, 4096)
+            if b"condition met" in data and name not in run.wakes:
+                run.woke(name)
+            if not data:
+                sel.unregister(key.fileobj)
+                open_pipes -= 1
+    for name, p in procs.items():
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+        if name not in run.wakes:
+            run.errors[name] = f"kubectl exit {p.returncode}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--contender", choices=CONTENDERS, required=True)
+    ap.add_argument("--kubeconfig", required=True)
+    ap.add_argument("--namespace", required=True)
+    ap.add_argument("--prefix", default="p")
+    ap.add_argument("--n", type=int, required=True)
+    ap.add_argument("--interval", type=float, default=2.0)
+    ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--scale", action="store_true", help="record engine event samples")
+    args = ap.parse_args()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    logging.basicConfig(level=logging.CRITICAL)  # urllib3's "pool is full" warnings
+    if args.n > 2000:
+        threading.stack_size(256 * 1024)
+    run = Run(args)
+    c = args.contender
+    # import before the baseline so import cost is not charged to the waits
+    if c.startswith("hybridwait"):
+        import kubernetes.client
+        import kubernetes.config
+
+        import hybridwait.kube.engine  # noqa: F401
+    elif c in ("naive", "watch"):
+        import kubernetes.client
+        import kubernetes.config
+        import kubernetes.watch  # noqa: F401
+    elif c == "kr8s":
+        import kr8s.asyncio  # noqa: F401
+    elif c == "lightkube":
+        import lightkube
+        import lightkube.resources.core_v1  # noqa: F401
+    base_threads = _status_field("self", "Threads:")
+    base_rss = _status_field("self", "VmRSS:")
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    run.sampler.start()
+    runners: dict[str, Callable[[Run], None]] = {
+        "hybridwait": lambda r: run_hybridwait(r, True),
+        "hybridwait-poll": lambda r: run_hybridwait(r, False),
+        "naive": run_naive, "watch": run_watch, "kr8s": run_kr8s,
+        "lightkube": run_lightkube, "kubectl": run_kubectl,
+    }
+    runners[c](run)
+    run.sampler.stop()
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    peak_rss = ru1.ru_maxrss
+    if c == "kubectl":
+        ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu += ch.ru_utime + ch.ru_stime
+        peak_rss = run.sampler.peak_rss_kb
+    out = {
+        "contender": c, "n": args.n, "wakes": run.wakes, "errors": run.errors,
+        "cpu_s": cpu, "peak_threads": run.sampler.peak_threads, "base_threads": base_threads,
+        "peak_rss_kb": peak_rss, "base_rss_kb": base_rss, "extra": run.extra,
+    }
+    print(json.dumps(out), flush=True)
+    sys.stdout.flush()
+    os._exit(0)  # daemon waiter threads of failed libraries must not block the exit
+
+
+if __name__ == "__main__":
+    sys.exit(main())
