@@ -202,3 +202,25 @@ def test_no_socket_left_after_close(fake_apiserver):
     assert done.is_set()
     assert _eventually(lambda: _client_sockets(fake_apiserver.port) == 0)
     fake_apiserver.faults.clear()
+
+
+def test_no_lost_wakeup_when_the_change_races_the_first_check(fake_apiserver, kube):
+    """The flip lands while the wait is registering, listing or making its first
+    check. With a 60 s poll interval, only a delivered wake-up ends it quickly."""
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=60.0) as eng:
+        for i in range(30):
+            kube.pod(f"r{i}")
+            out: dict[str, Any] = {}
+
+            def wait(i: int = i, out: dict[str, Any] = out) -> None:
+                out["r"] = eng.wait_result(f"pod/r{i}", for_="condition=Ready", timeout=30)
+
+            t = threading.Thread(target=wait)
+            t.start()
+            time.sleep((i % 6) * 0.002)  # vary where in the wait's start the event lands
+            kube.ready(f"r{i}")
+            start = time.monotonic()
+            t.join(30)
+            assert "r" in out, f"r{i}: wait did not end"
+            assert time.monotonic() - start < 5.0, f"r{i}: ended late (a lost wake-up)"
+            assert out["r"].objects["status"]["conditions"][0]["status"] == "True"
