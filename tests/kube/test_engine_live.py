@@ -199,6 +199,21 @@ def test_forbidden_get_is_an_error_at_once(fake_apiserver, kube):
         assert time.monotonic() - start < 5.0
 
 
+def test_forbidden_list_and_watch_is_an_error_at_once(fake_apiserver, kube, engine):
+    kube.pod("a", labels={"app": "web"})
+    fake_apiserver.faults.fail_next(1, status=403, verb="list")
+    with pytest.raises(Forbidden):
+        engine.wait("pods", selector="app=web", for_="condition=Ready", timeout=30)
+    # RBAC denies list (the watcher's) and get (the poll path's): an error, not a hang
+    fake_apiserver.faults.fail_next(10, status=403, verb="list")
+    fake_apiserver.faults.fail_next(10, status=403, verb="get")
+    start = time.monotonic()
+    with pytest.raises(Forbidden):
+        engine.wait("pod/a", for_="condition=Ready", timeout=30)
+    assert time.monotonic() - start < 5.0
+    fake_apiserver.faults.clear()
+
+
 def test_ctx_cancel_raises_canceled(kube, engine):
     kube.pod("a")
     ctx, cancel = with_cancel(background())
@@ -306,3 +321,32 @@ def test_close_cancels_waiting_threads_and_joins(fake_apiserver, kube):
     assert len(errors) == 20 and all(isinstance(e, Canceled) for e in errors)
     with pytest.raises(Canceled):
         eng.wait("pod/a", for_="condition=Ready")
+
+
+def test_poll_path_ticks_on_the_engine_clock(fake_apiserver, kube):
+    """With watch=False the only way to see a change is the poll tick, driven here
+    by a FakeClock: nothing happens until the clock passes poll_interval."""
+    from hybridwait.testing import FakeClock
+
+    kube.pod("a")
+    clock = FakeClock()
+    with Engine(
+        api_client=fake_apiserver.api_client(), watch=False, poll_interval=5.0, clock=clock
+    ) as eng:
+        out: dict[str, Any] = {}
+        t = threading.Thread(
+            target=lambda: out.setdefault("r", eng.wait_result("pod/a", for_="condition=Ready"))
+        )
+        t.start()
+        deadline = time.monotonic() + 5
+        while eng.stats()["polls"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kube.ready("a")
+        clock.step(4.9)
+        time.sleep(0.3)
+        assert "r" not in out  # the next check is due at 5 s of engine time
+        assert eng.stats()["direct_gets"] == 1
+        clock.step(0.2)
+        t.join(5)
+        assert out["r"].path == "poll"
+        assert eng.stats()["direct_gets"] == 2
