@@ -6,20 +6,20 @@ waiters of the object an event touched. Its behaviour is a small state
 machine in the style of client-go's Reflector: every outcome of a LIST or a
 watch stream maps to exactly one action, in :data:`TRANSITIONS`:
 
-====================  ==========================================  ===========
-outcome               next                                         delay
-====================  ==========================================  ===========
-``listed``            watch from the list's resourceVersion        none
-``list_failed``       list again                                   backoff
-``list_throttled``    list again                                   Retry-After
-``ended``             re-watch from the last resourceVersion       none
-``expired`` (410)     relist                                       none
-``forbidden`` (403)   re-watch (waiters poll the API meanwhile)    backoff
-``throttled`` (429/5xx) re-watch                                   Retry-After
-``broken``            re-watch from the last resourceVersion       backoff
-``stalled``           re-watch from the last resourceVersion       backoff
-``stop``              end the thread                               --
-====================  ==========================================  ===========
+* ``listed``: watch from the list's resourceVersion, at once;
+* ``list_failed``: list again after a backoff;
+* ``list_throttled`` (429/5xx): list again after ``Retry-After`` (else a backoff);
+* ``ended`` (the server's timeout): re-watch from the last resourceVersion, at once;
+* ``expired`` (410, HTTP or ERROR event): relist, at once;
+* ``forbidden`` (403 on watch): re-watch after a backoff; waiters poll the API meanwhile;
+* ``throttled`` (429/5xx on watch): re-watch after ``Retry-After`` (else a backoff);
+* ``refused`` (cannot connect, other HTTP errors): re-watch after a backoff;
+* ``broken`` (connection dropped, malformed line): re-watch from the last
+  resourceVersion, at once;
+* ``short`` (ended or broke within 1 s with no event, client-go's "very short
+  watch"): re-watch after a backoff;
+* ``stalled`` (no byte for ``stall_timeout``): re-watch at once (the silence was the wait);
+* ``stop``: end the thread.
 
 The backoff is client-go's reflector backoff built on the core's
 :class:`~hybridwait.Backoff`: 0.8 s doubling to a 30 s cap, jitter 1.0,
@@ -65,6 +65,7 @@ log = logging.getLogger("hybridwait.kube.watcher")
 
 MIN_WATCH_TIMEOUT = 300.0  # client-go's minWatchTimeout (5 min)
 LIST_PAGE = 500
+SHORT_WATCH = 1.0  # client-go: a watch ending this fast with no event is an error
 
 
 class State(enum.Enum):
@@ -87,7 +88,9 @@ class Outcome(enum.Enum):
     EXPIRED = "expired"
     FORBIDDEN = "forbidden"
     THROTTLED = "throttled"
+    REFUSED = "refused"
     BROKEN = "broken"
+    SHORT = "short"
     STALLED = "stalled"
     STOP = "stop"
 
@@ -102,8 +105,10 @@ TRANSITIONS: dict[Outcome, tuple[str, str, bool]] = {
     Outcome.EXPIRED: ("list", "none", False),
     Outcome.FORBIDDEN: ("watch", "backoff", False),
     Outcome.THROTTLED: ("watch", "retry_after", False),
-    Outcome.BROKEN: ("watch", "backoff", False),
-    Outcome.STALLED: ("watch", "backoff", False),
+    Outcome.REFUSED: ("watch", "backoff", False),
+    Outcome.BROKEN: ("watch", "none", False),
+    Outcome.SHORT: ("watch", "backoff", False),
+    Outcome.STALLED: ("watch", "none", False),
     Outcome.STOP: ("stop", "none", False),
 }
 
@@ -115,7 +120,7 @@ def _api_outcome(exc: ApiError, listing: bool) -> Outcome:
         return Outcome.LIST_THROTTLED if listing else Outcome.THROTTLED
     if exc.status == 403 and not listing:
         return Outcome.FORBIDDEN
-    return Outcome.LIST_FAILED if listing else Outcome.BROKEN
+    return Outcome.LIST_FAILED if listing else Outcome.REFUSED
 
 
 def _abort(resp: Any) -> None:
@@ -179,6 +184,7 @@ class Watcher:
         self._lists = 0
         self._watches = 0
         self._retry_after: float | None = None
+        self._lines = 0
         self._delay = Backoff(
             duration=0.8, factor=2.0, jitter=1.0, steps=2**31 - 1, cap=30.0
         ).delay_with_reset(self.clock, 120.0)
@@ -398,10 +404,12 @@ class Watcher:
             log.info("%r: watch refused: %s", self, exc)
             return _api_outcome(exc, listing=False)
         except ConnectionFailed:
-            return Outcome.BROKEN
+            return Outcome.REFUSED
         except urllib3.exceptions.ReadTimeoutError:
             self.stats.add("stalls")
             return Outcome.STALLED
+        opened = self.clock.now()
+        self._lines = 0
         with self._lock:
             self._resp = resp
         if self._stopping():
@@ -410,7 +418,10 @@ class Watcher:
         if self._ever_synced:
             self._healthy = True
         try:
-            return self._read(resp)
+            out = self._read(resp)
+            if out in (Outcome.ENDED, Outcome.BROKEN):
+                return self._unless_short(out, opened)
+            return out
         except urllib3.exceptions.ReadTimeoutError:
             if self._stopping():
                 return Outcome.STOP
@@ -421,7 +432,7 @@ class Watcher:
             if self._stopping():
                 return Outcome.STOP
             log.info("%r: stream broken: %s", self, type(exc).__name__)
-            return Outcome.BROKEN
+            return self._unless_short(Outcome.BROKEN, opened)
         finally:
             with self._lock:
                 self._resp = None
@@ -430,6 +441,13 @@ class Watcher:
                 resp.release_conn()
             except Exception:  # noqa: S110 - the connection is discarded anyway
                 pass
+
+    def _unless_short(self, out: Outcome, opened: float) -> Outcome:
+        """client-go's "very short watch": under a second and no event means the
+        server is unhappy, so back off instead of hammering it."""
+        if self._lines == 0 and self.clock.since(opened) < SHORT_WATCH:
+            return Outcome.SHORT
+        return out
 
     def _read(self, resp: Any) -> Outcome:
         buf = b""
@@ -453,6 +471,7 @@ class Watcher:
         return Outcome.ENDED
 
     def _event(self, line: bytes) -> Outcome | None:
+        self._lines += 1
         try:
             ev = json.loads(line)
             etype = ev["type"]
