@@ -456,7 +456,7 @@ class Engine:
             return objs[0] if single else objs
 
         if not targets:  # delete/create with a selector that matched nothing
-            return WaitResult(shape([]) if not single else None, "poll", self.clock.since(start))
+            return WaitResult([], "poll", self.clock.since(start))
 
         if timeout is None:
             timeout = _DEFAULT_TIMEOUT if ctx is None else None
