@@ -161,7 +161,8 @@ class Discovery:
         self.requests = 0
 
     def _fetch_uncached(self, path: str) -> Any:
-        self.requests += 1
+        with self._resolved_lock:
+            self.requests += 1
         try:
             return self._transport.get_json(path)
         except NotFound:
