@@ -224,3 +224,30 @@ def test_no_lost_wakeup_when_the_change_races_the_first_check(fake_apiserver, ku
             assert "r" in out, f"r{i}: wait did not end"
             assert time.monotonic() - start < 5.0, f"r{i}: ended late (a lost wake-up)"
             assert out["r"].objects["status"]["conditions"][0]["status"] == "True"
+
+
+def test_tiny_cache_stays_correct(fake_apiserver, kube):
+    """With evictions, "not in the cache" no longer proves absence: waits fall
+    back to GETs where needed and still end with the right objects."""
+    n = 8
+    for i in range(n):
+        kube.pod(f"e{i}")
+    results: dict[int, Any] = {}
+    with Engine(api_client=fake_apiserver.api_client(), cache_size=2, poll_interval=0.5) as eng:
+
+        def wait(i: int) -> None:
+            results[i] = eng.wait_result(f"pod/e{i}", for_="condition=Ready", timeout=30)
+
+        threads = [threading.Thread(target=wait, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        for i in range(n):
+            kube.ready(f"e{i}")
+        for t in threads:
+            t.join(30)
+        assert eng.stats()["cached_objects"] <= 2
+    assert sorted(results) == list(range(n))
+    for i, r in results.items():
+        assert r.objects["metadata"]["name"] == f"e{i}"
+        assert r.objects["status"]["conditions"][0]["status"] == "True"
