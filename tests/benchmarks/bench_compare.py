@@ -10,9 +10,10 @@ alike) it:
 3. lets the waits settle (until the expected watch connections or first GETs
    are seen by the server, bounded), then a writer thread sets each pod's Ready
    condition through the emulator's API layer at known instants, spread evenly
-   over ``--spread`` seconds in shuffled order;
-4. records the instant the store committed each write (a store listener,
-   ``time.monotonic``), so event->wake latency = the contender's wake instant
+   over ``--spread`` seconds in shuffled order, after a random phase in
+   ``[0, interval)`` so a poller's cycle does not line up with the first write;
+4. records the instant the store committed each write (a timing hook on the
+   store's ``write``, ``time.monotonic``), so event->wake latency = the contender's wake instant
    minus that commit instant;
 5. reads the API requests the contender made from ``srv.request_counts()``
    (reset before the contender starts; the writer makes no HTTP request).
@@ -75,33 +76,40 @@ def pct(values: list[float], p: float) -> float:
 
 
 class Bench:
-    """The emulator, the commit-time listener and the writer."""
+    """The emulator, the commit-time hook and the writer."""
 
     def __init__(self) -> None:
         from hybridwait.testing import FakeAPIServer
-        from hybridwait.testing.apiserver.store import Event, Watcher
 
         self.srv = FakeAPIServer(history=100_000).start()
         self.pods = self.srv.registry.lookup("", "v1", "pods")
         self.nss = self.srv.registry.lookup("", "v1", "namespaces")
         assert self.pods is not None and self.nss is not None
         self.commits: dict[tuple[str, str], float] = {}
+        # Timing hook: the instant each write enters the store (its revision is
+        # assigned there), before the store offers the event to any watch stream.
+        # (A store listener would be called after streams that deliver directly,
+        # in set order, and could stamp an instant later than a client's wake.)
+        store, pods_key, commits = self.srv.store, self.pods.key, self.commits
+        write = store.write
 
-        def offer(ev: Event) -> None:  # called by the store while it holds its lock
-            if ev.type == "MODIFIED" and (ev.namespace, ev.name) not in self.commits:
-                conds = (ev.obj.get("status") or {}).get("conditions") or []
-                if any(c.get("type") == "Ready" for c in conds):
-                    self.commits[(ev.namespace, ev.name)] = time.monotonic()
+        def timed_write(key: str, namespace: str, name: str, obj: dict[str, Any],
+                        type_: str) -> Any:
+            t = time.monotonic()
+            ev = write(key, namespace, name, obj, type_)
+            if (key == pods_key and type_ == "MODIFIED" and (namespace, name) not in commits
+                    and any(c.get("type") == "Ready"
+                            for c in (obj.get("status") or {}).get("conditions") or [])):
+                commits[(namespace, name)] = t
+            return ev
 
-        self.listener = Watcher(self.pods.key, offer)
-        self.srv.store.add_watcher(self.listener)
+        store.write = timed_write  # type: ignore[method-assign]
 
     def close(self) -> None:
-        self.srv.store.remove_watcher(self.listener)
         self.srv.stop()
 
     def watches_open(self) -> int:
-        return self.srv.watch_count() - 1  # not our listener
+        return self.srv.watch_count()
 
     def make_pods(self, ns: str, n: int, prefix: str = "p") -> list[str]:
         api = self.srv.api
@@ -168,7 +176,8 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
     order = names[:]
     rng.shuffle(order)
     step = args.spread / n
-    t0 = time.monotonic() + 0.05
+    # a random phase against the pollers' cycles (matters for small N)
+    t0 = time.monotonic() + 0.05 + rng.uniform(0.0, args.interval)
     for i, name in enumerate(order):
         delay = t0 + i * step - time.monotonic()
         if delay > 0:
