@@ -137,6 +137,8 @@ class Engine:
     ``clock``: drives poll timers and backoff (tests).
     ``request_timeout`` (10 s): read timeout of one-shot GET/LIST requests; a
     GET that times out during a wait is retried at the next check.
+    ``watch_linger`` (5 s): how long a watch with no waiter left is kept for
+    the next wait (0: stop at once).
 
     Thread-safe for any number of calling threads. ``close()`` (or leaving a
     ``with`` block) cancels every wait (``Canceled``), stops every watcher and
@@ -163,6 +165,7 @@ class Engine:
         tombstone_ttl: float = 60.0,
         discovery_ttl: float = 600.0,
         request_timeout: float = 10.0,
+        watch_linger: float = 5.0,
     ) -> None:
         _check_seconds(poll_interval, "poll_interval", positive=True)
         _check_seconds(stall_timeout, "stall_timeout", positive=True)
@@ -192,6 +195,7 @@ class Engine:
             self._stats,
             stall_timeout=self.stall_timeout,
             clock=self.clock,
+            linger=watch_linger,
         )
         self._lock = threading.Lock()
         self._active: dict[Any, None] = {}  # cancel functions of running waits
@@ -528,38 +532,49 @@ class Engine:
 
     def _read(
         self, t: _Target, waiter: _Waiter | None, start: float, interval: float, force_api: bool
-    ) -> Any:
-        """The object now (None if absent), or _PENDING (wait for the first LIST)."""
+    ) -> tuple[Any, bool]:
+        """``(object now or None if absent, read from the cache?)``, or
+        ``(_PENDING, ...)`` when there is nothing to judge yet."""
         if waiter is not None and not force_api:
             cov = self._watches.coverage(t.key)
             if cov == "cache":
                 known, obj = self._cache.lookup(t.key)
                 if obj is not None or known:
-                    return obj
+                    return obj, True
                 if self._watches.complete(t.key):
-                    return None
+                    return None, True
             elif cov == "pending" and self.clock.since(start) < interval:
-                return _PENDING
+                return _PENDING, False
         self._stats.add("direct_gets")
         if waiter is not None:
             waiter.api_reads += 1
         try:
             obj = self._transport.get_json(t.rtype.path(t.namespace or None, t.name))
         except NotFound:
-            return None
+            return None, False
         except ConnectionFailed:
             if not t.checked:
                 raise
             log.info("GET %s: server unreachable or slow; will retry", t.object_name)
-            return _PENDING
+            return _PENDING, False
         except ApiError as exc:
             if exc.status == 429 or exc.status >= 500:
                 log.info("GET %s: %s; will retry", t.object_name, exc.reason)
-                return _PENDING
+                return _PENDING, False
             raise
         if waiter is not None:
             self._cache.apply(t.key, obj)
-        return obj
+        return obj, False
+
+    @staticmethod
+    def _would_end(t: _Target, obj: dict[str, Any] | None) -> bool:
+        """Would this (cached) state end or fail the wait at its first check?"""
+        if obj is None:
+            return True  # NotFound, or met for delete: confirm absence
+        try:
+            return t.cond.bind(obj)(obj)
+        except ValueError:
+            return True
 
     def _check(
         self,
@@ -573,7 +588,12 @@ class Engine:
         for t in targets:
             if t.met:
                 continue
-            obj = self._read(t, waiter, start, interval, force_api)
+            obj, from_cache = self._read(t, waiter, start, interval, force_api)
+            if not t.checked and from_cache and obj is not _PENDING and self._would_end(t, obj):
+                # The shared cache may lag the caller's own latest writes (their
+                # events may still be in flight): confirm with a fresh read what
+                # would end the wait, or fail it, at its first check.
+                obj, _ = self._read(t, waiter, start, interval, True)
             if obj is _PENDING:
                 all_met = False
                 continue

@@ -7,8 +7,12 @@
   started for that scope. Once it has synced, the narrow watches of the
   scope are stopped: from then on N waits share O(1) connections.
 * Cluster-scoped resources use the same rule with namespace ``""``.
-* A watch is stopped when its last waiter leaves; the wide watch stays while
-  any waiter of its scope remains.
+* A watch with no waiter left **lingers** ``linger`` seconds (default 5) before
+  it stops, so sequential waits (the CLI visits objects one by one, as kubectl)
+  reuse it: a narrow watch that lingers counts as an object of its scope, so a
+  second object soon widens the scope too. The wide watch stays while any waiter
+  of its scope remains, plus the linger. Idle watches are stopped at the next
+  wait, as events or bookmarks arrive, or at ``close()``.
 
 ``coverage(key)`` tells a waiter how to read ``key``: ``"cache"`` (a healthy
 watch covers it), ``"pending"`` (a watch covering it is doing its first LIST:
@@ -28,7 +32,7 @@ import logging
 import threading
 import time
 
-from hybridwait.core import Clock
+from hybridwait.core import Clock, RealClock
 from hybridwait.kube.cache import Key, ObjectCache, Scope, WaiterRegistry
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
@@ -53,19 +57,22 @@ class WatchManager:
         stall_timeout: float = 90.0,
         clock: Clock | None = None,
         widen_at: int = 2,
+        linger: float = 5.0,
     ) -> None:
         self.transport = transport
         self.cache = cache
         self.registry = registry
         self.stats = stats
         self.stall_timeout = stall_timeout
-        self.clock = clock
+        self.clock: Clock = clock or RealClock()
         self.widen_at = max(1, widen_at)
+        self.linger = max(0.0, linger)
         self._lock = threading.Lock()
         self._refs: dict[Scope, dict[str, int]] = {}
         self._narrow: dict[Key, Watcher] = {}
         self._wide: dict[Scope, Watcher] = {}
         self._stopped: list[Watcher] = []
+        self._idle: dict[Watcher, float] = {}  # watchers without waiters -> since when
         self._closed = False
 
     def _new(self, rtype: ResourceType, namespace: str, name: str | None) -> Watcher:
@@ -80,14 +87,45 @@ class WatchManager:
             stall_timeout=self.stall_timeout,
             clock=self.clock,
             on_synced=self._synced,
+            on_activity=self.reap,
         )
         w.start()
         return w
 
     def _retire(self, w: Watcher) -> None:
         w.stop()
+        self._idle.pop(w, None)
         self._stopped = [x for x in self._stopped if x.alive]
         self._stopped.append(w)
+
+    def _reap_locked(self) -> None:
+        now = self.clock.now()
+        for w, since in list(self._idle.items()):
+            if now - since < self.linger:
+                continue
+            scope = (w.rtype.key, w.namespace)
+            if w.wide:
+                if self._wide.get(scope) is w:
+                    del self._wide[scope]
+            else:
+                key = (w.rtype.key, w.namespace, str(w.name))
+                if self._narrow.get(key) is w:
+                    del self._narrow[key]
+            self._retire(w)
+
+    def reap(self) -> None:
+        """Stop the watches that have had no waiter for ``linger`` seconds
+        (called on every acquire/release and, at most once a second, by
+        watcher threads as events or bookmarks arrive)."""
+        with self._lock:
+            if self._idle:
+                self._reap_locked()
+
+    def _names_locked(self, scope: Scope) -> set[str]:
+        """Objects of a scope waited on now, or whose narrow watch still lingers."""
+        names = set(self._refs.get(scope, ()))
+        names.update(k[2] for k in self._narrow if (k[0], k[1]) == scope)
+        return names
 
     def acquire(self, rtype: ResourceType, key: Key) -> None:
         """A waiter on ``key`` arrived: make sure a watch covers it."""
@@ -95,14 +133,21 @@ class WatchManager:
         with self._lock:
             if self._closed:
                 return
+            self._reap_locked()
             names = self._refs.setdefault(scope, {})
             names[key[2]] = names.get(key[2], 0) + 1
-            if scope in self._wide:
+            wide = self._wide.get(scope)
+            if wide is not None:
+                self._idle.pop(wide, None)
                 return
-            if len(names) >= self.widen_at:
-                log.debug("widening %s/%s: %d objects waited on", *scope, len(names))
+            narrow = self._narrow.get(key)
+            if narrow is not None:
+                self._idle.pop(narrow, None)
+            distinct = self._names_locked(scope)
+            if len(distinct) >= self.widen_at:
+                log.debug("widening %s/%s: %d objects waited on", *scope, len(distinct))
                 self._wide[scope] = self._new(rtype, key[1], None)
-            elif key not in self._narrow:
+            elif narrow is None:
                 self._narrow[key] = self._new(rtype, key[1], key[2])
 
     def release(self, rtype: ResourceType, key: Key) -> None:
@@ -113,16 +158,18 @@ class WatchManager:
             if names is None or key[2] not in names:
                 return
             names[key[2]] -= 1
+            now = self.clock.now()
             if names[key[2]] <= 0:
                 del names[key[2]]
-                narrow = self._narrow.pop(key, None)
+                narrow = self._narrow.get(key)
                 if narrow is not None:
-                    self._retire(narrow)
+                    self._idle[narrow] = now
             if not names:
                 del self._refs[scope]
-                wide = self._wide.pop(scope, None)
+                wide = self._wide.get(scope)
                 if wide is not None:
-                    self._retire(wide)
+                    self._idle[wide] = now
+            self._reap_locked()
 
     def _synced(self, w: Watcher) -> None:
         """A wide watch synced: the scope's narrow watches are redundant now."""
@@ -171,6 +218,7 @@ class WatchManager:
             self._wide.clear()
             self._refs.clear()
             self._stopped = []
+            self._idle.clear()
         for w in all_w:
             w.stop()
         deadline = time.monotonic() + timeout

@@ -160,6 +160,7 @@ class Watcher:
         stall_timeout: float = 90.0,
         clock: Clock | None = None,
         on_synced: Callable[[Watcher], None] | None = None,
+        on_activity: Callable[[], None] | None = None,
     ) -> None:
         self.transport = transport
         self.rtype = rtype
@@ -171,6 +172,8 @@ class Watcher:
         self.stall_timeout = stall_timeout
         self.clock = clock or RealClock()
         self._on_synced = on_synced
+        self._on_activity = on_activity
+        self._last_activity_call = 0.0
         self._ctx, self._cancel = with_cancel(_background())
         self._lock = threading.Lock()
         self._resp: Any = None
@@ -472,6 +475,11 @@ class Watcher:
 
     def _event(self, line: bytes) -> Outcome | None:
         self._lines += 1
+        if self._on_activity is not None:
+            now = self.clock.now()
+            if now - self._last_activity_call >= 1.0:
+                self._last_activity_call = now
+                self._on_activity()
         try:
             ev = json.loads(line)
             etype = ev["type"]

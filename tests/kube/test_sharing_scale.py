@@ -251,3 +251,70 @@ def test_tiny_cache_stays_correct(fake_apiserver, kube):
     for i, r in results.items():
         assert r.objects["metadata"]["name"] == f"e{i}"
         assert r.objects["status"]["conditions"][0]["status"] == "True"
+
+
+def test_sequential_waits_reuse_a_lingering_watch(fake_apiserver, kube):
+    """The CLI visits objects one by one (as kubectl): a watch outlives its waiter
+    for ``watch_linger`` seconds, so the next waits reuse it and widen it."""
+    n = 20
+    for i in range(n):
+        kube.pod(f"s{i}")
+        kube.ready(f"s{i}")
+    fake_apiserver.reset_requests()
+    with Engine(api_client=fake_apiserver.api_client()) as eng:
+        for i in range(n):
+            assert eng.wait(f"pod/s{i}", for_="condition=Ready", timeout=10)
+        assert eng.stats()["watchers"] >= 1  # still lingering
+    lists, watches = _lists_and_watches(fake_apiserver)
+    assert len(lists) <= 3 and len(watches) <= 3, (len(lists), len(watches))
+    # an already-met condition is confirmed with one fresh GET (as kubectl reads)
+    assert fake_apiserver.request_counts().get("get", 0) <= n
+
+
+def test_idle_watches_stop_after_the_linger(fake_apiserver, kube):
+    from hybridwait.testing import FakeClock
+
+    kube.pod("a")
+    kube.ready("a")
+    clock = FakeClock()
+    with Engine(api_client=fake_apiserver.api_client(), clock=clock, watch_linger=5.0) as eng:
+        eng.wait("pod/a", for_="condition=Ready", timeout=10)
+        assert eng.stats()["watchers"] == 1
+        clock.step(4.0)
+        eng._watches.reap()
+        assert eng.stats()["watchers"] == 1
+        clock.step(1.5)
+        eng._watches.reap()
+        assert eng.stats()["watchers"] == 0
+        assert _eventually(
+            lambda: not [t for t in threading.enumerate() if t.name.startswith("hybridwait-watch")]
+        )
+
+
+def test_a_lagging_cache_never_ends_or_fails_a_wait_falsely(fake_apiserver, kube):
+    """Read-your-writes: while the shared watch lags (here: stalled), a wait that
+    starts after the caller's own write must not be ended (or failed with
+    NotFound) by the cache's older state."""
+    from hybridwait import WaitTimeout
+
+    kube.pod("a")
+    kube.ready("a")
+    with Engine(api_client=fake_apiserver.api_client(), stall_timeout=60.0) as eng:
+        eng.wait("pod/a", for_="condition=Ready", timeout=10)
+        assert eng.wait("pod/b", for_="delete", timeout=10) is None  # a second object: widen
+        assert _eventually(lambda: eng.stats()["lists"] >= 2)  # the namespace-wide watch
+        time.sleep(0.2)
+        fake_apiserver.faults.stall_watches(20)
+        time.sleep(0.2)
+        kube.ready("a", status="False")  # its event is held back by the stall
+        kube.pod("c")
+        try:
+            for name in ("a", "c"):
+                start = time.monotonic()
+                try:
+                    eng.wait(f"pod/{name}", for_="condition=Ready", timeout=1.0)
+                    raise AssertionError(f"pod/{name}: ended on a stale cache")
+                except WaitTimeout:
+                    assert time.monotonic() - start >= 0.9
+        finally:
+            fake_apiserver.faults.clear()
