@@ -10,4 +10,4 @@ Example::
 """
 
 from hybridwait.kube.conditions import *  # noqa: F403
-from hybridwait.kube.conditions import __all__ as __all__  # noqa: F401
+from hybridwait.kube.conditions import __all__ as __all__
