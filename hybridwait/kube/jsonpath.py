@@ -85,8 +85,8 @@ class JSONPath:
 
 @functools.lru_cache(maxsize=512)
 def _parse(relaxed: str) -> Any:
-    from jsonpath_ng.exceptions import JSONPathError  # type: ignore[import-untyped]
-    from jsonpath_ng.ext import parse  # type: ignore[import-untyped]
+    from jsonpath_ng.exceptions import JSONPathError
+    from jsonpath_ng.ext.parser import parse
 
     inner = relaxed[2:-1]  # strip "{." and "}"
     text = "$" + ("" if inner.startswith("[") else ".") + inner
