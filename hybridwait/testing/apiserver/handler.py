@@ -576,6 +576,13 @@ class ApiHTTPServer(HTTPServer):
 
     allow_reuse_address = True
     daemon_threads = True
+    # The listen backlog. socketserver's default (5) overflows when many clients
+    # connect at once (e.g. every pooled connection re-opened after a restart);
+    # Linux then silently drops the handshake's last ACK: the client believes it
+    # is connected and sends its request, which waits for the server's SYN-ACK
+    # retransmission (1 s, 3 s, 7 s, ...). A Go apiserver listens with the
+    # kernel's maximum (somaxconn), which the kernel also caps this value to.
+    request_queue_size = 4096
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app
