@@ -65,6 +65,7 @@ log = logging.getLogger("hybridwait.kube.engine")
 _WEEK = 7 * 24 * 3600.0
 _DEFAULT_TIMEOUT = 30.0
 _PENDING = object()
+_MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's timeout (seconds)
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,12 @@ class Engine:
     ``watch`` (True): False polls the API only (the CLI's ``--no-watch``).
     ``namespace``: default namespace (else the kubeconfig context's, else "default").
     ``clock``: drives poll timers and backoff (tests).
-    ``request_timeout`` (10 s): read timeout of one-shot GET/LIST requests; a
-    GET that times out during a wait is retried at the next check.
+    ``request_timeout`` (10 s): connect and read timeout of one-shot GET/LIST
+    requests (a wait's first check, lists, discovery). A wait's later GETs
+    (its poll path against the API) give up after ``poll_interval`` (at
+    least 1 s, at most ``request_timeout``) and are retried at the next
+    check, so a request lost in a restart delays a wait by about one poll
+    interval, not by ``request_timeout``.
     ``watch_linger`` (5 s): how long a watch with no waiter left is kept for
     the next wait (0: stop at once).
 
@@ -548,8 +553,13 @@ class Engine:
         self._stats.add("direct_gets")
         if waiter is not None:
             waiter.api_reads += 1
+        # a re-check's GET is worth no more than the next one, a poll interval later
+        timeout = None if not t.checked else min(self._transport.request_timeout,
+                                                 max(_MIN_GET_TIMEOUT, interval))
         try:
-            obj = self._transport.get_json(t.rtype.path(t.namespace or None, t.name))
+            obj = self._transport.get_json(
+                t.rtype.path(t.namespace or None, t.name), timeout=timeout
+            )
         except NotFound:
             return None, False
         except ConnectionFailed:

@@ -58,7 +58,13 @@ class Transport:
     ) -> Any:
         """Send a GET and return the urllib3 response (body not read), status 2xx.
 
-        Raises :class:`ApiError` (body read and released) or :class:`ConnectionFailed`.
+        ``timeout``: seconds, or ``(connect, read)``; default ``request_timeout``.
+        It bounds the whole request: urllib3's own retries are off (they would
+        repeat a timed-out read up to 3 times), except one immediate retry when
+        a pooled keep-alive connection turns out to be closed by the server.
+
+        Raises :class:`ApiError` (body read and released), :class:`ConnectionFailed`
+        (cannot connect) or ``urllib3.exceptions.ReadTimeoutError`` (no answer in time).
         """
         import urllib3
 
@@ -71,22 +77,33 @@ class Transport:
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
         )
-        try:
-            resp = client.rest_client.request(
-                method,
-                url,
-                headers=headers,
-                _request_timeout=timeout if timeout is not None else self.request_timeout,
-            ).response
-        except (urllib3.exceptions.MaxRetryError, urllib3.exceptions.NewConnectionError) as exc:
-            raise ConnectionFailed(self.host) from _strip(exc)
-        except urllib3.exceptions.ProtocolError as exc:
-            raise ConnectionFailed(self.host) from _strip(exc)
-        except Exception as exc:
-            # kubernetes.client.ApiException (TLS errors): keep only its class name
-            if type(exc).__name__ == "ApiException":
-                raise ConnectionFailed(self.host) from None
-            raise
+        t = self.request_timeout if timeout is None else timeout
+        connect, read = t if isinstance(t, tuple) else (t, t)
+        pool = client.rest_client.pool_manager
+        for attempt in (1, 2):
+            try:
+                resp = pool.request(
+                    method,
+                    url,
+                    fields={},
+                    headers=headers,
+                    timeout=urllib3.Timeout(connect=connect, read=read),
+                    retries=False,
+                    preload_content=False,
+                )
+                break
+            except urllib3.exceptions.ReadTimeoutError:
+                raise
+            except urllib3.exceptions.ProtocolError as exc:
+                # the server closed a pooled connection as we reused it (its
+                # restart, idle close): a fresh connection answers at once
+                if attempt == 1:
+                    log.debug("GET %s: %s; retrying on a new connection", path, type(exc).__name__)
+                    continue
+                raise ConnectionFailed(self.host) from _strip(exc)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                # connection refused, connect timeout, TLS failure
+                raise ConnectionFailed(self.host) from _strip(exc)
         if not 200 <= resp.status <= 299:
             try:
                 body = resp.data
@@ -95,8 +112,15 @@ class Transport:
             raise api_error(resp.status, body, dict(resp.headers))
         return resp
 
-    def get_json(self, path: str, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """GET ``path`` and decode its JSON body.
+    def get_json(
+        self,
+        path: str,
+        query: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> dict[str, Any]:
+        """GET ``path`` and decode its JSON body (``timeout`` as in :meth:`open`;
+        no answer in time raises :class:`ConnectionFailed`).
 
         Example::
 
@@ -104,13 +128,17 @@ class Transport:
         """
         import urllib3
 
-        resp = self.open(path, query)
         try:
-            data = resp.data
+            resp = self.open(path, query, timeout=timeout)
+            try:
+                data = resp.data
+            finally:
+                resp.release_conn()
+        except (ApiError, ConnectionFailed):
+            raise  # some are OSErrors too (PermissionError, ConnectionError)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
+            # read timeouts (headers or body), a connection cut mid-body
             raise ConnectionFailed(self.host) from _strip(exc)
-        finally:
-            resp.release_conn()
         try:
             doc = json.loads(data)
         except ValueError:

@@ -169,3 +169,56 @@ def test_malformed_line(fake_apiserver, kube):
 def test_server_restart(fake_apiserver, kube):
     eng, _ = scenario(fake_apiserver, kube, lambda: fake_apiserver.restart(keep_state=True))
     assert eng.stats()["reconnects"] >= 1
+
+
+def test_request_timeout_bounds_the_whole_request(fake_apiserver):
+    """A server that never answers costs one timeout, not one per urllib3 retry."""
+    from hybridwait.kube.errors import ConnectionFailed
+    from hybridwait.kube.transport import Transport
+
+    t = Transport(fake_apiserver.api_client(), request_timeout=0.5)
+    fake_apiserver.faults.delay(30)
+    try:
+        t0 = time.monotonic()
+        with pytest.raises(ConnectionFailed):
+            t.get_json("/api/v1/namespaces/default/pods")
+        assert time.monotonic() - t0 < 1.4  # urllib3's default Retry(3) would take 2 s
+    finally:
+        fake_apiserver.faults.delay(0)
+
+
+def test_lost_poll_request_delays_a_wait_by_one_interval(fake_apiserver, kube):
+    """A re-check GET the server never answers (lost in a restart) is given up
+    after about a poll interval, not after request_timeout (20 s here)."""
+    kube.pod("x")
+    eng = Engine(
+        api_client=fake_apiserver.api_client(), watch=False, poll_interval=0.5, request_timeout=20
+    )
+    out: dict[str, Any] = {}
+
+    def wait() -> None:
+        try:
+            out["r"] = eng.wait_result("pod/x", for_="condition=Ready", timeout=30)
+        except BaseException as e:
+            out["r"] = e
+        out["end"] = time.monotonic()
+
+    th = threading.Thread(target=wait)
+    try:
+        th.start()
+        deadline = time.monotonic() + 10
+        while eng.stats()["direct_gets"] < 1:  # the first check is done
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        fake_apiserver.faults.delay(30)  # requests arriving now hang for 30 s
+        time.sleep(0.8)  # at least one re-check GET is now hung
+        fake_apiserver.faults.delay(0)
+        kube.ready("x")
+        flipped = time.monotonic()
+        th.join(30)
+        assert _ready(out["r"].objects)
+        assert out["end"] - flipped < 4.0
+    finally:
+        fake_apiserver.faults.delay(0)
+        eng.close()
+        th.join(5)
