@@ -149,6 +149,10 @@ class _Server(HTTPServer):
 
     def _serve(self, request: Any, client_address: Any) -> None:
         try:
+            if hasattr(request, "do_handshake"):
+                request.settimeout(5)
+                request.do_handshake()
+                request.settimeout(None)
             self.finish_request(request, client_address)
         except OSError:
             pass
@@ -162,7 +166,7 @@ class Rogue:
     ``send -> None`` for the first watch, or every watch with ``every_watch``),
     ``silent`` (never answer anything)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: tuple[str, str] | None = None) -> None:
         self._obj: dict[str, Any] | None = None
         self.generation = 0
         self.changed = threading.Condition()
@@ -175,6 +179,15 @@ class Rogue:
         self.closing = threading.Event()
         self._lock = threading.Lock()
         self._srv = _Server(self)
+        self.scheme = "http"
+        if tls is not None:  # (certfile, keyfile): serve HTTPS
+            import ssl
+
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self._srv.socket = ctx.wrap_socket(self._srv.socket, server_side=True,
+                                               do_handshake_on_connect=False)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._srv.serve_forever,
                                         kwargs={"poll_interval": 0.05}, name="rogue", daemon=True)
 
@@ -199,7 +212,7 @@ class Rogue:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def api_client(self) -> Any:
         from kubernetes import client
