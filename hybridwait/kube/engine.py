@@ -31,7 +31,7 @@ import builtins
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ from hybridwait.kube.errors import ApiError, ConnectionFailed, NoMatchingResourc
 from hybridwait.kube.resources import Discovery, ResourceType, parse_resource_arg
 from hybridwait.kube.sharing import WatchManager
 from hybridwait.kube.stats import Stats
+from hybridwait.kube.sweeper import Sweeper
 from hybridwait.kube.transport import Transport
 
 __all__ = ["Engine", "WaitResult"]
@@ -106,14 +107,23 @@ class _Target:
 
 
 class _Waiter:
-    """One wait: its targets, its timer, and whether the last wake was a kick."""
+    """One wait: its targets, its timer, and whether the last wake was a watch's.
 
-    __slots__ = ("api_reads", "kicked", "timer")
+    ``kick()`` is the watch's wake-up (listening path); ``sweep()`` is called
+    by the engine's :class:`~hybridwait.kube.sweeper.Sweeper` every poll
+    interval (polling path).
+    """
 
-    def __init__(self, timer: KickTimer) -> None:
+    __slots__ = ("api_reads", "kicked", "sweep", "timer")
+
+    def __init__(self, timer: KickTimer, sweep: Callable[[], None] | None = None) -> None:
         self.timer = timer
         self.kicked = False
         self.api_reads = 0  # direct reads made by the current check
+        self.sweep: Callable[[], None] = sweep or self._wake
+
+    def _wake(self) -> None:
+        self.timer.kick()
 
     def kick(self) -> None:
         self.kicked = True
@@ -202,6 +212,7 @@ class Engine:
             clock=self.clock,
             linger=watch_linger,
         )
+        self._sweeper = Sweeper(self.clock)
         self._lock = threading.Lock()
         self._active: dict[Any, None] = {}  # cancel functions of running waits
         self._closed = False
@@ -234,8 +245,9 @@ class Engine:
             cancels = list(self._active)
         for cancel in cancels:
             cancel()
-        if not self._watches.close(timeout=1.8):
-            log.warning("some watcher threads did not stop in time")
+        swept = self._sweeper.close(timeout=0.5)
+        if not self._watches.close(timeout=1.3) or not swept:
+            log.warning("some engine threads did not stop in time")
         if self._owns_client:
             with contextlib.suppress(Exception):  # best effort at shutdown
                 self.api_client.close()
@@ -248,7 +260,8 @@ class Engine:
         """Counters: ``events``, ``relists``, ``reconnects``, ``polls``,
         ``direct_gets``, ``waits_by_watch``, ``waits_by_poll`` and more
         (see :data:`hybridwait.kube.stats.STAT_NAMES`), plus ``watchers``
-        (watch connections in use), ``cached_objects`` and ``discovery_requests``.
+        (watch connections in use), ``cached_objects``, ``discovery_requests`` and
+        ``sweeps`` (poll-path re-checks made in bulk by the sweeper thread).
 
         Example::
 
@@ -258,6 +271,7 @@ class Engine:
         s["watchers"] = self._watches.active_count()
         s["cached_objects"] = len(self._cache)
         s["discovery_requests"] = self._discovery.requests
+        s["sweeps"] = self._sweeper.sweeps
         return s
 
     # -- resolution ----------------------------------------------------------------
@@ -492,13 +506,20 @@ class Engine:
                 raise Canceled("engine is closed")
             self._active[cancel] = None
 
-        waiter = _Waiter(KickTimer(FixedTimer(interval, self.clock), self.clock))
         watching = use_watch
+        sweep_handle: object = None
         if watching:
+            # No timer of its own: the watch kicks it (listening path) and the
+            # engine's one sweeper thread runs its poll path every interval.
+            waiter = _Waiter(KickTimer(None, self.clock))
+            waiter.sweep = lambda: self._sweep(waiter, targets)
             for t in targets:
                 self._registry.add(t.key, waiter)
             for t in targets:
                 self._watches.acquire(t.rtype, t.key)
+            sweep_handle = self._sweeper.add(waiter, interval)
+        else:
+            waiter = _Waiter(KickTimer(FixedTimer(interval, self.clock), self.clock))
         path = ["poll"]
 
         def condition(_ctx: Context) -> builtins.list[dict[str, Any] | None] | None:
@@ -523,6 +544,7 @@ class Engine:
             ) from None
         finally:
             if watching:
+                self._sweeper.remove(sweep_handle)
                 for t in targets:
                     self._registry.remove(t.key, waiter)
                     self._watches.release(t.rtype, t.key)
@@ -575,6 +597,29 @@ class Engine:
         if waiter is not None:
             self._cache.apply(t.key, obj)
         return obj, False
+
+    def _sweep(self, waiter: _Waiter, targets: builtins.list[_Target]) -> None:
+        """The poll path of a watched wait, run by the sweeper thread every poll
+        interval: while healthy watches cover every unmet object, re-check the
+        condition on the cached objects and wake the wait only if one now holds;
+        otherwise wake it, so that its own thread reads the API."""
+        for t in targets:
+            if t.met:
+                continue
+            if not t.checked or self._watches.coverage(t.key) != "cache":
+                waiter.timer.kick()  # first check not done yet, or the API must be read
+                return
+            known, obj = self._cache.lookup(t.key)
+            if obj is None and not known and not self._watches.complete(t.key):
+                waiter.timer.kick()  # evicted from the cache: GET it
+                return
+            try:
+                met = t.cond(obj)
+            except Exception:
+                met = True  # let the wait's own check raise it
+            if met:
+                waiter.timer.kick()
+                return
 
     @staticmethod
     def _would_end(t: _Target, obj: dict[str, Any] | None) -> bool:

@@ -1,0 +1,163 @@
+"""The engine-wide poll scheduler: one thread runs every wait's poll path.
+
+A wait covered by a watch does not keep a timer of its own (10,000 waits would
+be 10,000 threads waking every ``poll_interval``). Instead each registers with
+the :class:`Sweeper`, whose one thread calls the wait's ``sweep()`` every
+``poll_interval`` (per wait), in batches of waits due at about the same time.
+``sweep()`` runs in the sweeper's thread and decides cheaply what the poll
+path needs: re-check the condition from the cache (no wake-up unless it now
+holds), or kick the wait so that its own thread reads the API (the watch is
+down, stalled, Forbidden or not synced yet).
+
+The thread starts with the first registration and ends when none is left
+(or at :meth:`close`). Time comes from the engine's clock (a ``FakeClock`` in
+tests); sleeping uses the core's ``wait_any`` (no polling).
+
+Example::
+
+    sw = Sweeper(RealClock())
+    handle = sw.add(waiter, 5.0)     # waiter.sweep() every 5 s, in the sweeper's thread
+    sw.remove(handle)
+    sw.close()
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import logging
+import queue
+import threading
+from typing import Protocol
+
+from hybridwait.core import Chan, Clock, RealClock
+from hybridwait.core.waitable import wait_any
+
+__all__ = ["Sweepable", "Sweeper"]
+
+log = logging.getLogger("hybridwait.kube.sweeper")
+
+#: Waits due within this many seconds of each other are swept in one batch.
+BATCH_WINDOW = 0.02
+
+
+class Sweepable(Protocol):
+    """What the sweeper calls: ``sweep()`` must be quick and must not block."""
+
+    def sweep(self) -> None: ...
+
+
+class _Entry:
+    __slots__ = ("interval", "item", "live")
+
+    def __init__(self, item: Sweepable, interval: float) -> None:
+        self.item = item
+        self.interval = interval
+        self.live = True
+
+
+class Sweeper:
+    """Calls each registered item's ``sweep()`` every ``interval`` seconds, from
+    one thread (thread-safe; see the module doc).
+
+    Example::
+
+        h = sweeper.add(item, 2.0); ...; sweeper.remove(h)
+    """
+
+    def __init__(self, clock: Clock | None = None, name: str = "hybridwait-sweeper") -> None:
+        self.clock: Clock = clock or RealClock()
+        self.name = name
+        self._lock = threading.Lock()
+        self._heap: list[tuple[float, int, _Entry]] = []
+        self._seq = itertools.count()
+        self._live = 0
+        self._wake = Chan()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self.sweeps = 0  # sweep() calls made (a counter for stats)
+
+    def add(self, item: Sweepable, interval: float) -> object:
+        """Sweep ``item`` every ``interval`` s, the first time one interval from now.
+        Returns a handle for :meth:`remove`."""
+        entry = _Entry(item, interval)
+        due = self.clock.now() + interval
+        with self._lock:
+            if self._closed:
+                entry.live = False
+                return entry
+            first = not self._heap or due < self._heap[0][0]
+            heapq.heappush(self._heap, (due, next(self._seq), entry))
+            self._live += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+                self._thread.start()
+                first = False
+        if first:
+            self._wake.put_nowait(0.0)
+        return entry
+
+    def remove(self, handle: object) -> None:
+        """Stop sweeping (idempotent; the entry leaves the heap when next due)."""
+        if isinstance(handle, _Entry):
+            with self._lock:
+                if handle.live:
+                    handle.live = False
+                    self._live -= 1
+
+    def close(self, timeout: float = 1.0) -> bool:
+        """Stop the thread; True if it ended within ``timeout``."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._wake.put_nowait(0.0)
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while self._heap and not self._heap[0][2].live:
+                    heapq.heappop(self._heap)
+                if self._closed or self._live == 0:
+                    self._heap.clear()
+                    self._thread = None
+                    return
+                now = self.clock.now()
+                due_at = self._heap[0][0]
+                batch: list[_Entry] = []
+                if due_at <= now + BATCH_WINDOW:
+                    while self._heap and self._heap[0][0] <= now + BATCH_WINDOW:
+                        due, _, entry = heapq.heappop(self._heap)
+                        if not entry.live:
+                            continue
+                        batch.append(entry)
+                        nxt = due + entry.interval
+                        if nxt <= now:  # missed ticks drop, like a ticker
+                            nxt = now + entry.interval
+                        heapq.heappush(self._heap, (nxt, next(self._seq), entry))
+            if not batch:
+                timer = self.clock.new_timer(max(0.0, due_at - now))
+                try:
+                    wait_any([self._wake, timer.c])
+                finally:
+                    timer.stop()
+                with contextlib.suppress(queue.Empty):
+                    self._wake.get_nowait()
+                continue
+            for entry in batch:
+                if not entry.live:
+                    continue
+                try:
+                    entry.item.sweep()
+                except Exception:  # one bad condition must not stop every wait's poll path
+                    log.exception("sweep of %r failed", entry.item)
+            self.sweeps += len(batch)
