@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import cachetools
@@ -216,6 +216,19 @@ class WaiterRegistry:
         with self._lock:
             names = self._by_scope.get((key[0], key[1]))
             waiters = list(names.get(key[2], ())) if names else []
+        for w in waiters:
+            w.kick()
+        return len(waiters)
+
+    def wake_many(self, keys: Iterable[Key]) -> int:
+        """Kick every waiter of any of ``keys`` once (one lock for the batch);
+        returns how many waiters."""
+        with self._lock:
+            waiters: dict[Wakeable, None] = {}
+            for key in keys:
+                names = self._by_scope.get((key[0], key[1]))
+                if names:
+                    waiters.update(names.get(key[2], {}))
         for w in waiters:
             w.kick()
         return len(waiters)

@@ -453,33 +453,58 @@ class Watcher:
         return out
 
     def _read(self, resp: Any) -> Outcome:
+        """Read the stream to its end; every chunk read is applied to the cache
+        as a batch, and the waiters it touched are woken once, after it (so a
+        burst is not slowed by the threads it wakes)."""
         buf = b""
-        chunks = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(4096)
-        for chunk in chunks:
+        chunks = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(65536)
+        touched: dict[Key, None] = {}
+        try:
+            for chunk in chunks:
+                if self._stopping():
+                    return Outcome.STOP
+                buf += chunk
+                if b"\n" not in chunk:
+                    continue
+                *lines, buf = buf.split(b"\n")
+                out = self._batch(lines, touched)
+                if out is not None:
+                    return out
+                if touched:
+                    self.registry.wake_many(touched)
+                    touched.clear()
             if self._stopping():
                 return Outcome.STOP
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
+            if buf.strip():
+                out = self._batch([buf], touched)
+                if out is not None:
+                    return out
+            return Outcome.ENDED
+        finally:
+            if touched:
+                self.registry.wake_many(touched)
+
+    def _batch(self, lines: list[bytes], touched: dict[Key, None]) -> Outcome | None:
+        """Apply complete lines; the keys that changed go into ``touched``."""
+        events = 0
+        try:
+            for line in lines:
                 if line.strip():
-                    out = self._event(line)
+                    events += 1
+                    out = self._event(line, touched)
                     if out is not None:
                         return out
-        if self._stopping():
-            return Outcome.STOP
-        if buf.strip():
-            out = self._event(buf)
-            if out is not None:
-                return out
-        return Outcome.ENDED
+            return None
+        finally:
+            if events:
+                self._lines += events
+                if self._on_activity is not None:
+                    now = self.clock.now()
+                    if now - self._last_activity_call >= 1.0:
+                        self._last_activity_call = now
+                        self._on_activity()
 
-    def _event(self, line: bytes) -> Outcome | None:
-        self._lines += 1
-        if self._on_activity is not None:
-            now = self.clock.now()
-            if now - self._last_activity_call >= 1.0:
-                self._last_activity_call = now
-                self._on_activity()
+    def _event(self, line: bytes, touched: dict[Key, None]) -> Outcome | None:
         try:
             ev = json.loads(line)
             etype = ev["type"]
@@ -504,7 +529,7 @@ class Watcher:
             else:
                 changed = self.cache.apply(key, obj)
             if changed:
-                self.registry.wake(key)
+                touched[key] = None
         else:
             log.info("%r: unknown watch event type %r; reconnecting", self, etype)
             return Outcome.BROKEN

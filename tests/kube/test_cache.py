@@ -74,3 +74,15 @@ def test_registry_wakes_only_waiters_of_that_object():
     reg.remove(("pods", "default", "a"), a)  # idempotent
     assert reg.wake(("pods", "default", "a")) == 0
     assert reg.names("pods", "default") == ["b"]
+
+
+def test_registry_wake_many_kicks_each_waiter_once():
+    reg = WaiterRegistry()
+    a, b, c = Waiter(), Waiter(), Waiter()
+    reg.add(("pods", "default", "a"), a)
+    reg.add(("pods", "default", "b"), a)  # one wait on two objects
+    reg.add(("pods", "default", "b"), b)
+    reg.add(("pods", "prod", "c"), c)
+    keys = [("pods", "default", "a"), ("pods", "default", "b"), ("pods", "default", "zz")]
+    assert reg.wake_many(keys) == 2
+    assert (a.kicks, b.kicks, c.kicks) == (1, 1, 0)

@@ -84,3 +84,40 @@ def test_reconnect_backoff_doubles_to_a_cap_and_resets(fake_apiserver, kube):
         w.stop()
         assert w.join(2)
     assert stats.snapshot()["lists"] == 1  # a Forbidden watch never relists
+
+
+def test_a_burst_is_applied_before_its_waiters_wake(fake_apiserver, kube):
+    """Events that arrive together (a backlog after a stall) go into the cache as
+    one batch; waiters are woken after it, once each, so the watcher is not
+    slowed by the threads it wakes."""
+    n = 30
+    for i in range(n):
+        kube.pod(f"p{i}")
+    w, stats = make_watcher(fake_apiserver, None)
+    seen: list[int] = []
+
+    class Probe:
+        def kick(self) -> None:  # how many pods are Ready in the cache at wake time
+            seen.append(
+                sum(
+                    1
+                    for i in range(n)
+                    if ((w.cache.get(("pods", "default", f"p{i}")) or {}).get("status") or {})
+                    .get("phase") == "Running"
+                )
+            )
+
+    w.registry.add(("pods", "default", "p0"), Probe())
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        seen.clear()
+        fake_apiserver.faults.stall_watches(2.0)
+        for i in range(n):
+            kube.ready(f"p{i}")
+        _until(lambda: stats.snapshot()["events"] >= n)
+        _until(lambda: len(seen) >= 1)
+        assert seen == [n]  # woken once, after the whole backlog was applied
+    finally:
+        w.stop()
+        assert w.join(2)
