@@ -38,7 +38,8 @@ __all__ = ["Sweepable", "Sweeper"]
 
 log = logging.getLogger("hybridwait.kube.sweeper")
 
-#: Waits due within this many seconds of each other are swept in one batch.
+#: Waits due within this many seconds of each other are swept in one batch;
+#: no wait is swept more often than once per this many seconds.
 BATCH_WINDOW = 0.02
 
 
@@ -134,16 +135,19 @@ class Sweeper:
                 now = self.clock.now()
                 due_at = self._heap[0][0]
                 batch: list[_Entry] = []
-                if due_at <= now + BATCH_WINDOW:
-                    while self._heap and self._heap[0][0] <= now + BATCH_WINDOW:
-                        due, _, entry = heapq.heappop(self._heap)
-                        if not entry.live:
-                            continue
-                        batch.append(entry)
-                        nxt = due + entry.interval
-                        if nxt <= now:  # missed ticks drop, like a ticker
-                            nxt = now + entry.interval
-                        heapq.heappush(self._heap, (nxt, next(self._seq), entry))
+                later: list[tuple[float, int, _Entry]] = []
+                while self._heap and self._heap[0][0] <= now + BATCH_WINDOW:
+                    due, _, entry = heapq.heappop(self._heap)
+                    if not entry.live:
+                        continue
+                    batch.append(entry)
+                    nxt = due + entry.interval
+                    if nxt <= now:  # missed ticks drop, like a ticker
+                        nxt = now + entry.interval
+                    # at most once per batch, however small the interval
+                    later.append((max(nxt, now + 2 * BATCH_WINDOW), next(self._seq), entry))
+                for item in later:
+                    heapq.heappush(self._heap, item)
             if not batch:
                 timer = self.clock.new_timer(max(0.0, due_at - now))
                 try:

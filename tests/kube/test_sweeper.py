@@ -165,3 +165,19 @@ def test_watch_down_makes_waits_poll_the_api_every_interval(
 
 def _healthy(eng: Engine) -> bool:
     return eng._watches.coverage(("pods", "default", "x")) == "cache"
+
+
+def test_a_tiny_interval_does_not_spin() -> None:
+    """poll_interval=1e-9: each item is swept at most once per batch window, and
+    remove() returns at once (it must not starve behind the sweeper's lock)."""
+    sw = Sweeper()
+    item = _Item()
+    h = sw.add(item, 1e-9)
+    try:
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        sw.remove(h)
+        assert time.monotonic() - t0 < 0.5
+        assert 1 <= item.calls <= 0.3 / 0.02 + 5
+    finally:
+        assert sw.close()
