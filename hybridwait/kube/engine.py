@@ -53,7 +53,12 @@ from hybridwait.core import (
 from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry
 from hybridwait.kube.conditions import Condition, ConditionLike, as_condition
 from hybridwait.kube.errors import ApiError, ConnectionFailed, NoMatchingResources, NotFound
-from hybridwait.kube.resources import Discovery, ResourceType, parse_resource_arg
+from hybridwait.kube.resources import (
+    Discovery,
+    ResourceType,
+    check_path_segment,
+    parse_resource_arg,
+)
 from hybridwait.kube.sharing import WatchManager
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.sweeper import Sweeper
@@ -299,6 +304,8 @@ class Engine:
             eng.list("pods", selector="app=web")
         """
         rtype_s, name = parse_resource_arg(resource)
+        if namespace:
+            check_path_segment(namespace, "namespace")
         if name is not None:
             raise ValueError(f'list takes a resource type, not a name: "{resource}"')
         rtype = self.resolve(rtype_s)
@@ -470,6 +477,8 @@ class Engine:
         if self._closed:
             raise Canceled("engine is closed")
         use_watch = self.watch if watch is None else bool(watch)
+        if namespace:
+            check_path_segment(namespace, "namespace")
         targets, single = self._targets(
             resource, cond, namespace, selector, field_selector, all, all_namespaces
         )

@@ -27,13 +27,20 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import cachetools
 
 from hybridwait.kube.errors import NotFound, UnknownResourceType
 from hybridwait.kube.transport import Transport
 
-__all__ = ["Discovery", "ResourceType", "parse_resource_arg", "type_candidates"]
+__all__ = [
+    "Discovery",
+    "ResourceType",
+    "check_path_segment",
+    "parse_resource_arg",
+    "type_candidates",
+]
 
 
 @dataclass(frozen=True)
@@ -73,12 +80,36 @@ class ResourceType:
         """
         prefix = "/api/" + self.version if not self.group else f"/apis/{self.group}/{self.version}"
         if self.namespaced and namespace:
-            prefix += f"/namespaces/{namespace}"
+            prefix += "/namespaces/" + _segment(namespace, "namespace")
         prefix += "/" + self.plural
-        return prefix if name is None else f"{prefix}/{name}"
+        return prefix if name is None else prefix + "/" + _segment(name, "resource name")
 
     def __str__(self) -> str:
         return self.key
+
+
+def check_path_segment(value: str, what: str = "resource name") -> str:
+    """Reject a name or namespace that is not a valid URL path segment, with
+    client-go's text (``invalid resource name "..": [may not be '..']``);
+    ``?`` and ``#`` are refused too (no object can be named with them and they
+    would end the path). Returns ``value``.
+
+    Example::
+
+        check_path_segment("web-0")        # 'web-0'
+        check_path_segment("..")           # ValueError
+    """
+    problems = []
+    if value in (".", ".."):
+        problems.append(f"may not be '{value}'")
+    problems += [f"may not contain '{c}'" for c in "/%?#" if c in value]
+    if problems:
+        raise ValueError(f'invalid {what} "{value}": [{", ".join(problems)}]')
+    return value
+
+
+def _segment(value: str, what: str) -> str:
+    return quote(check_path_segment(value, what), safe="")
 
 
 def parse_resource_arg(arg: str) -> tuple[str, str | None]:
@@ -102,6 +133,8 @@ def parse_resource_arg(arg: str) -> tuple[str, str | None]:
         )
     if any(c.isspace() for c in text):
         raise ValueError(f'invalid resource "{arg}"')
+    if sep:
+        check_path_segment(name)
     return rtype, (name if sep else None)
 
 

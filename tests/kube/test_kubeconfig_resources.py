@@ -151,3 +151,29 @@ def test_for_errors_match_kubectl(spec):
     with pytest.raises(ValueError) as ei:
         c.parse_for(spec)
     assert kubectl_msg.rstrip(".") in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    ("arg", "ns", "text"),
+    [
+        ("configmap/..", None, "invalid resource name \"..\": [may not be '..']"),
+        ("configmap/.", None, "[may not be '.']"),
+        ("configmap/a%2Fb", None, "[may not contain '%']"),
+        ("configmap/a?x=1", None, "[may not contain '?']"),
+        ("configmap/a", "../..", "invalid namespace \"../..\": [may not contain '/']"),
+    ],
+)
+def test_names_that_are_no_path_segment_are_refused_before_any_request(
+    fake_apiserver, engine, arg, ns, text
+):
+    """`configmap/..` must never read /api/v1/namespaces/default (the Namespace)."""
+    before = sum(fake_apiserver.request_counts().values())
+    with pytest.raises(ValueError) as ei:
+        engine.wait(arg, for_="create", namespace=ns, timeout=0)
+    assert text in str(ei.value)
+    assert sum(fake_apiserver.request_counts().values()) == before
+
+
+def test_path_segments_are_quoted(fake_apiserver, engine):
+    rtype = engine.resolve("configmaps")
+    assert rtype.path("default", "a:b c") == "/api/v1/namespaces/default/configmaps/a%3Ab%20c"
