@@ -7,6 +7,9 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def hybridwait_threads() -> list[str]:
@@ -64,7 +67,7 @@ def rss_bytes() -> int:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def settle(probe: Callable[[], object], ok: Callable[[object], bool], within: float) -> object:
+def settle(probe: Callable[[], T], ok: Callable[[T], bool], within: float) -> T:
     """Re-read ``probe()`` until ``ok(value)`` or ``within`` seconds pass; return the last value."""
     deadline = time.monotonic() + within
     while True:

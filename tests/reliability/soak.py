@@ -29,7 +29,7 @@ Run the long form (the numbers in docs/reliability.md)::
     python3 -m tests.reliability.soak --seconds 900
 
 The CI test (``pytest -m soak tests/reliability``) runs the short form,
-sized by ``HYBRIDWAIT_SOAK_SECONDS`` (default 60).
+sized by ``HYBRIDWAIT_SOAK_SECONDS`` (default 75: two rounds, 1,000 waits).
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ class Report:
     control_bad: list[str] = field(default_factory=list)
     unrecovered: list[str] = field(default_factory=list)
     leaks: list[str] = field(default_factory=list)
+    sockets_until_gc: int = 0
     worst_lateness: float = 0.0
     worst_control_overrun: float = 0.0
     worst_recovery: float = 0.0
@@ -139,6 +140,7 @@ class Report:
             "control_bad": len(self.control_bad),
             "unrecovered": len(self.unrecovered),
             "leaks": len(self.leaks),
+            "sockets_until_gc": self.sockets_until_gc,
             "worst_lateness_s": round(self.worst_lateness, 3),
             "worst_control_overrun_s": round(self.worst_control_overrun, 3),
             "worst_recovery_s": round(self.worst_recovery, 3),
@@ -459,15 +461,22 @@ class Round:
             rep.leaks.append(f"round {self.index}: threads left {threads}")
         socks = procstat.settle(lambda: procstat.client_sockets_to(self.srv.port),
                                 lambda v: v == 0, 3.0)
-        if socks:
-            rep.leaks.append(f"round {self.index}: {socks} client sockets to the emulator")
         gc.collect()
+        if socks:
+            # Sockets only in garbage cycles close at the next collection (which a
+            # long-running process does by itself): counted and reported (engine
+            # D10), not a leak. Anything still open after a collection is one.
+            rep.sockets_until_gc += socks
+            left = procstat.client_sockets_to(self.srv.port)
+            if left:
+                rep.leaks.append(f"round {self.index}: {left} client sockets to the emulator")
         rep.rss_mb.append(procstat.rss_bytes() / 2**20)
 
 
 def run_soak(seconds: float, seed: int = 1, *, waits: int = 500, window: float = 20.0,
-             log: Any = None) -> Report:
-    """Run rounds until ``seconds`` have passed (at least one); return the counts."""
+             min_rounds: int = 2, log: Any = None) -> Report:
+    """Run rounds (at least ``min_rounds``) while another fits in ``seconds``;
+    return the counts."""
     rep = Report()
     t0 = time.monotonic()
     with FakeAPIServer(bookmark_interval=1.0) as srv:
@@ -481,14 +490,17 @@ def run_soak(seconds: float, seed: int = 1, *, waits: int = 500, window: float =
         base_fds = procstat.fd_count()
         i = 0
         while True:
+            r0 = time.monotonic()
             Round(srv, i, seed * 1000 + i, waits=waits, window=window, report=rep, log=log).run()
             if log:
                 log(f"round {i}: {json.dumps(rep.summary())}")
             i += 1
-            if time.monotonic() - t0 + window + 15 > seconds:
+            took = time.monotonic() - r0
+            if i >= min_rounds and time.monotonic() - t0 + took > seconds:
                 break
+        gc.collect()
         fds = procstat.settle(procstat.fd_count, lambda v: v <= base_fds, 3.0)
-        if fds > base_fds:  # type: ignore[operator]
+        if fds > base_fds:
             rep.leaks.append(f"{fds} file descriptors open, {base_fds} before the rounds")
     rep.seconds = time.monotonic() - t0
     return rep

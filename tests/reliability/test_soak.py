@@ -1,5 +1,6 @@
-"""The chaos soak, short form (CI): ``HYBRIDWAIT_SOAK_SECONDS`` (default 60) of
-rounds of 500 waits on one shared Engine under random faults. Long form:
+"""The chaos soak, short form (CI): ``HYBRIDWAIT_SOAK_SECONDS`` (default 75: two
+rounds, 1,000 waits) of rounds of 500 waits on one shared Engine under random
+faults. Long form:
 ``HYBRIDWAIT_SOAK_SECONDS=900 python3 -m pytest -m soak tests/reliability -s``
 or ``python3 -m tests.reliability.soak --seconds 900``. See soak.py."""
 
@@ -12,7 +13,7 @@ import pytest
 
 from tests.reliability.soak import run_soak
 
-SECONDS = float(os.environ.get("HYBRIDWAIT_SOAK_SECONDS", "60"))
+SECONDS = float(os.environ.get("HYBRIDWAIT_SOAK_SECONDS", "75"))
 SEED = int(os.environ.get("HYBRIDWAIT_SOAK_SEED", "1"))
 
 
