@@ -74,7 +74,6 @@ def test_malformed_resource_strings(eng: Engine, srv: FakeAPIServer, arg: Any,
     assert _raises(eng, exc, text, arg, for_="create", timeout=30) < 2.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine D5: names/namespaces not validated (to-engine.md)")
 @pytest.mark.parametrize(("arg", "ns", "text"), [
     ("configmap/..", None, "may not be '..'"),
     ("configmap/.", None, "may not be '.'"),
@@ -176,7 +175,6 @@ def test_negative_and_huge_timeouts_wait_until_cancelled(eng: Engine, timeout: f
     assert not t.is_alive() and isinstance(out[0], Canceled), out
 
 
-@pytest.mark.xfail(strict=True, reason="engine D7: sweeper spins on a tiny interval")
 def test_tiny_poll_interval_does_not_spin(srv: FakeAPIServer) -> None:
     """``poll_interval=1e-9`` is accepted; a met wait must still return at once
     (run in a child process: a spinning engine cannot hang the test run)."""
