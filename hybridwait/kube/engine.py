@@ -31,6 +31,7 @@ import builtins
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -531,11 +532,13 @@ class Engine:
             waiter = _Waiter(KickTimer(FixedTimer(interval, self.clock), self.clock))
         path = ["poll"]
 
-        def condition(_ctx: Context) -> builtins.list[dict[str, Any] | None] | None:
+        def condition(ctx_: Context) -> builtins.list[dict[str, Any] | None] | None:
             by_watch = waiter.take_kick()
             self._stats.add("wakeups" if by_watch else "polls")
             waiter.api_reads = 0
-            found = self._check(targets, waiter if watching else None, start, interval)
+            found = self._check(
+                targets, waiter if watching else None, start, interval, deadline=ctx_.deadline()
+            )
             if found:
                 # "watch" only if a watch wake-up ran this check and the watch's
                 # cache (not a GET) supplied what it read
@@ -567,7 +570,13 @@ class Engine:
         return WaitResult(shape(objs), path[0], self.clock.since(start))
 
     def _read(
-        self, t: _Target, waiter: _Waiter | None, start: float, interval: float, force_api: bool
+        self,
+        t: _Target,
+        waiter: _Waiter | None,
+        start: float,
+        interval: float,
+        force_api: bool,
+        deadline: float | None = None,
     ) -> tuple[Any, bool]:
         """``(object now or None if absent, read from the cache?)``, or
         ``(_PENDING, ...)`` when there is nothing to judge yet."""
@@ -585,8 +594,13 @@ class Engine:
         if waiter is not None:
             waiter.api_reads += 1
         # a re-check's GET is worth no more than the next one, a poll interval later
-        timeout = None if not t.checked else min(self._transport.request_timeout,
-                                                 max(_MIN_GET_TIMEOUT, interval))
+        timeout = self._transport.request_timeout
+        if t.checked:
+            timeout = min(timeout, max(_MIN_GET_TIMEOUT, interval))
+        # and no GET outlives the wait's deadline
+        cut = deadline is not None and deadline - time.monotonic() < timeout
+        if deadline is not None and cut:
+            timeout = max(0.01, deadline - time.monotonic())
         try:
             obj = self._transport.get_json(
                 t.rtype.path(t.namespace or None, t.name), timeout=timeout
@@ -594,7 +608,7 @@ class Engine:
         except NotFound:
             return None, False
         except ConnectionFailed:
-            if not t.checked:
+            if not t.checked and not cut:
                 raise
             log.info("GET %s: server unreachable or slow; will retry", t.object_name)
             return _PENDING, False
@@ -647,17 +661,19 @@ class Engine:
         start: float,
         interval: float,
         force_api: bool = False,
+        deadline: float | None = None,
     ) -> builtins.list[dict[str, Any] | None] | None:
+        """Check every unmet target; ``deadline`` (monotonic) bounds each GET."""
         all_met = True
         for t in targets:
             if t.met:
                 continue
-            obj, from_cache = self._read(t, waiter, start, interval, force_api)
+            obj, from_cache = self._read(t, waiter, start, interval, force_api, deadline)
             if not t.checked and from_cache and obj is not _PENDING and self._would_end(t, obj):
                 # The shared cache may lag the caller's own latest writes (their
                 # events may still be in flight): confirm with a fresh read what
                 # would end the wait, or fail it, at its first check.
-                obj, _ = self._read(t, waiter, start, interval, True)
+                obj, _ = self._read(t, waiter, start, interval, True, deadline)
             if obj is _PENDING:
                 all_met = False
                 continue

@@ -222,3 +222,18 @@ def test_lost_poll_request_delays_a_wait_by_one_interval(fake_apiserver, kube):
         fake_apiserver.faults.delay(0)
         eng.close()
         th.join(5)
+
+
+def test_a_slow_get_does_not_outlive_the_waits_deadline(fake_apiserver, kube):
+    """timeout=1 against a server answering in 6 s: WaitTimeout after ~1 s."""
+    kube.pod("x")
+    with Engine(api_client=fake_apiserver.api_client(), watch=False) as eng:
+        eng.resolve("pod")  # discovery (cached) is not what this measures
+        fake_apiserver.faults.delay(6)
+        try:
+            t0 = time.monotonic()
+            with pytest.raises(WaitTimeout):
+                eng.wait("pod/x", for_="condition=Ready", timeout=1.0)
+            assert time.monotonic() - t0 < 2.5
+        finally:
+            fake_apiserver.faults.delay(0)
