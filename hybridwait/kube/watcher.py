@@ -66,6 +66,9 @@ log = logging.getLogger("hybridwait.kube.watcher")
 MIN_WATCH_TIMEOUT = 300.0  # client-go's minWatchTimeout (5 min)
 LIST_PAGE = 500
 SHORT_WATCH = 1.0  # client-go: a watch ending this fast with no event is an error
+#: Longest watch line accepted (etcd's object limit is 1.5 MiB): a longer one
+#: means a broken or hostile stream; it is dropped (``refused``: back off).
+MAX_LINE = 16 * 1024 * 1024
 
 
 class State(enum.Enum):
@@ -456,17 +459,28 @@ class Watcher:
         """Read the stream to its end; every chunk read is applied to the cache
         as a batch, and the waiters it touched are woken once, after it (so a
         burst is not slowed by the threads it wakes)."""
-        buf = b""
+        parts: list[bytes] = []  # the incomplete last line, in pieces (no quadratic +=)
+        size = 0
         chunks = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(65536)
         touched: dict[Key, None] = {}
         try:
             for chunk in chunks:
                 if self._stopping():
                     return Outcome.STOP
-                buf += chunk
                 if b"\n" not in chunk:
+                    parts.append(chunk)
+                    size += len(chunk)
+                    if size > MAX_LINE:
+                        log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
+                        return Outcome.REFUSED
                     continue
-                *lines, buf = buf.split(b"\n")
+                parts.append(chunk)
+                *lines, rest = b"".join(parts).split(b"\n")
+                parts = [rest] if rest else []
+                size = len(rest)
+                if size > MAX_LINE:
+                    log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
+                    return Outcome.REFUSED
                 out = self._batch(lines, touched)
                 if out is not None:
                     return out
@@ -475,6 +489,7 @@ class Watcher:
                     touched.clear()
             if self._stopping():
                 return Outcome.STOP
+            buf = b"".join(parts)
             if buf.strip():
                 out = self._batch([buf], touched)
                 if out is not None:
@@ -489,6 +504,9 @@ class Watcher:
         events = 0
         try:
             for line in lines:
+                if len(line) > MAX_LINE:
+                    log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
+                    return Outcome.REFUSED
                 if line.strip():
                     events += 1
                     out = self._event(line, touched)

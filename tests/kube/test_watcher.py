@@ -121,3 +121,24 @@ def test_a_burst_is_applied_before_its_waiters_wake(fake_apiserver, kube):
     finally:
         w.stop()
         assert w.join(2)
+
+
+def test_an_oversized_watch_line_is_refused_not_buffered(fake_apiserver, kube, monkeypatch):
+    """A watch line longer than MAX_LINE (16 MiB; 50 kB here) ends the stream as
+    ``refused`` (back off, cache not trusted) instead of growing a buffer."""
+    import hybridwait.kube.watcher as watcher_mod
+
+    monkeypatch.setattr(watcher_mod, "MAX_LINE", 50_000)
+    kube.pod("a")
+    w, _ = make_watcher(fake_apiserver, None)
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        kube.v1.patch_namespaced_pod(
+            "a", "default", {"metadata": {"annotations": {"big": "x" * 200_000}}}
+        )
+        _until(lambda: w.last_outcome is Outcome.REFUSED)
+        assert not w.healthy
+    finally:
+        w.stop()
+        assert w.join(2)
