@@ -94,9 +94,13 @@ def _parse(relaxed: str) -> Any:
         text = "$." + inner
     try:
         with _PARSE_LOCK:
-            return parse(text)
+            compiled = parse(text)
+        compiled.find({})  # jsonpath-ng evaluates recursively: a huge path fails here
+    except RecursionError:
+        raise ValueError(f"invalid jsonpath {relaxed!r}: expression too deep") from None
     except (JSONPathError, Exception) as exc:  # the lexer raises plain Exception too
         raise ValueError(f"invalid jsonpath {relaxed!r}: {exc}") from None
+    return compiled
 
 
 def compile_jsonpath(expression: str) -> JSONPath:

@@ -152,3 +152,12 @@ class TestParseErrors:
             c.as_condition(42)  # type: ignore[arg-type]
         with pytest.raises(ValueError):
             c.as_condition([])
+
+
+def test_a_very_deep_jsonpath_is_a_clear_error():
+    """jsonpath-ng evaluates recursively: a 5,000-step path must be refused at
+    parse time (ValueError), not fail with RecursionError mid-wait."""
+    from hybridwait.kube.conditions import parse_for
+
+    with pytest.raises(ValueError, match="expression too deep"):
+        parse_for("jsonpath={" + ".a" * 5000 + "}")
