@@ -1,12 +1,14 @@
 """The hybrid watch-and-poll engine: :class:`Engine` and :class:`WaitResult`.
 
 Each wait runs the core's single loop, ``loop_condition_until_context``, on a
-:class:`~hybridwait.KickTimer` wrapping a fixed ``poll_interval`` timer. Two
-things make that loop run the check:
+kick-only :class:`~hybridwait.KickTimer`. Two things make that loop run the check:
 
 * the **listening path**: a watcher thread applies an event to the shared
   cache and kicks the timers of the waiters of that object only;
-* the **polling path**: the timer fires every ``poll_interval``.
+* the **polling path**: every ``poll_interval`` the engine's one sweeper thread
+  (:mod:`hybridwait.kube.sweeper`) re-checks the wait from the cache, waking it
+  only if its condition now holds, or wakes it to GET the API when no healthy
+  watch covers it. (``watch=False`` waits tick a ``poll_interval`` timer of their own.)
 
 The check reads the cache while a healthy watch covers the object and the API
 itself (GET) when none does (watch down, stalled, Forbidden, or ``watch=False``).
