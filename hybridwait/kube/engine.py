@@ -75,6 +75,7 @@ _WEEK = 7 * 24 * 3600.0
 _DEFAULT_TIMEOUT = 30.0
 _PENDING = object()
 _MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's timeout (seconds)
+_RETRY_FIRST = 0.1  # first retry delay after a failed read (doubling to poll_interval)
 
 
 @dataclass(frozen=True)
@@ -122,12 +123,14 @@ class _Waiter:
     interval (polling path).
     """
 
-    __slots__ = ("api_reads", "kicked", "sweep", "timer")
+    __slots__ = ("api_reads", "kicked", "retries", "sweep", "timer", "transient")
 
     def __init__(self, timer: KickTimer, sweep: Callable[[], None] | None = None) -> None:
         self.timer = timer
         self.kicked = False
         self.api_reads = 0  # direct reads made by the current check
+        self.transient: float | None = None  # a read failed: retry after (0: backoff)
+        self.retries = 0  # consecutive checks with a failed read
         self.sweep: Callable[[], None] = sweep or self._wake
 
     def _wake(self) -> None:
@@ -538,9 +541,23 @@ class Engine:
             by_watch = waiter.take_kick()
             self._stats.add("wakeups" if by_watch else "polls")
             waiter.api_reads = 0
+            waiter.transient = None
             found = self._check(
-                targets, waiter if watching else None, start, interval, deadline=ctx_.deadline()
+                targets,
+                waiter if watching else None,
+                start,
+                interval,
+                deadline=ctx_.deadline(),
+                failures=waiter,
             )
+            if found or waiter.transient is None:
+                waiter.retries = 0
+            else:
+                # a read failed (5xx, 429, timeout): retry soon, not a whole interval
+                # later (0.1 s doubling, or Retry-After; at most the interval)
+                delay = waiter.transient or _RETRY_FIRST * 2**waiter.retries
+                waiter.retries = min(waiter.retries + 1, 30)
+                self._sweeper.once(waiter._wake, min(delay, interval))
             if found:
                 # "watch" only if a watch wake-up ran this check and the watch's
                 # cache (not a GET) supplied what it read
@@ -579,6 +596,7 @@ class Engine:
         interval: float,
         force_api: bool,
         deadline: float | None = None,
+        failures: _Waiter | None = None,
     ) -> tuple[Any, bool]:
         """``(object now or None if absent, read from the cache?)``, or
         ``(_PENDING, ...)`` when there is nothing to judge yet."""
@@ -613,10 +631,14 @@ class Engine:
             if not t.checked and not cut:
                 raise
             log.info("GET %s: server unreachable or slow; will retry", t.object_name)
+            if failures is not None:
+                failures.transient = failures.transient or 0.0
             return _PENDING, False
         except ApiError as exc:
             if exc.status == 429 or exc.status >= 500:
                 log.info("GET %s: %s; will retry", t.object_name, exc.reason)
+                if failures is not None:
+                    failures.transient = max(failures.transient or 0.0, exc.retry_after or 0.0)
                 return _PENDING, False
             raise
         if waiter is not None:
@@ -664,18 +686,22 @@ class Engine:
         interval: float,
         force_api: bool = False,
         deadline: float | None = None,
+        failures: _Waiter | None = None,
     ) -> builtins.list[dict[str, Any] | None] | None:
-        """Check every unmet target; ``deadline`` (monotonic) bounds each GET."""
+        """Check every unmet target; ``deadline`` (monotonic) bounds each GET; a
+        transient read failure is noted in ``failures.transient``."""
         all_met = True
         for t in targets:
             if t.met:
                 continue
-            obj, from_cache = self._read(t, waiter, start, interval, force_api, deadline)
+            obj, from_cache = self._read(
+                t, waiter, start, interval, force_api, deadline, failures
+            )
             if not t.checked and from_cache and obj is not _PENDING and self._would_end(t, obj):
                 # The shared cache may lag the caller's own latest writes (their
                 # events may still be in flight): confirm with a fresh read what
                 # would end the wait, or fail it, at its first check.
-                obj, _ = self._read(t, waiter, start, interval, True, deadline)
+                obj, _ = self._read(t, waiter, start, interval, True, deadline, failures)
             if obj is _PENDING:
                 all_met = False
                 continue

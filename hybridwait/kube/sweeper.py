@@ -29,6 +29,7 @@ import itertools
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from typing import Protocol
 
 from hybridwait.core import Chan, Clock, RealClock
@@ -49,10 +50,17 @@ class Sweepable(Protocol):
     def sweep(self) -> None: ...
 
 
+class _Once:
+    __slots__ = ("sweep",)
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.sweep = fn
+
+
 class _Entry:
     __slots__ = ("interval", "item", "live")
 
-    def __init__(self, item: Sweepable, interval: float) -> None:
+    def __init__(self, item: Sweepable, interval: float) -> None:  # interval 0: once
         self.item = item
         self.interval = interval
         self.live = True
@@ -79,11 +87,11 @@ class Sweeper:
         self._closed = False
         self.sweeps = 0  # sweep() calls made (a counter for stats)
 
-    def add(self, item: Sweepable, interval: float) -> object:
-        """Sweep ``item`` every ``interval`` s, the first time one interval from now.
-        Returns a handle for :meth:`remove`."""
+    def add(self, item: Sweepable, interval: float, first: float | None = None) -> object:
+        """Sweep ``item`` every ``interval`` s, the first time one interval (or
+        ``first`` s) from now. Returns a handle for :meth:`remove`."""
         entry = _Entry(item, interval)
-        due = self.clock.now() + interval
+        due = self.clock.now() + (interval if first is None else first)
         with self._lock:
             if self._closed:
                 entry.live = False
@@ -98,6 +106,11 @@ class Sweeper:
         if first:
             self._wake.put_nowait(0.0)
         return entry
+
+    def once(self, fn: Callable[[], None], delay: float) -> None:
+        """Call ``fn()`` once, ``delay`` seconds from now, in the sweeper's thread
+        (e.g. an early retry after a failed read). Dropped after :meth:`close`."""
+        self.add(_Once(fn), 0.0, first=max(0.0, delay))
 
     def remove(self, handle: object) -> None:
         """Stop sweeping (idempotent; the entry leaves the heap when next due)."""
@@ -141,6 +154,10 @@ class Sweeper:
                     if not entry.live:
                         continue
                     batch.append(entry)
+                    if entry.interval <= 0:  # once
+                        entry.live = False
+                        self._live -= 1
+                        continue
                     nxt = due + entry.interval
                     if nxt <= now:  # missed ticks drop, like a ticker
                         nxt = now + entry.interval
@@ -158,7 +175,7 @@ class Sweeper:
                     self._wake.get_nowait()
                 continue
             for entry in batch:
-                if not entry.live:
+                if not entry.live and entry.interval > 0:
                     continue
                 try:
                     entry.item.sweep()

@@ -237,3 +237,31 @@ def test_a_slow_get_does_not_outlive_the_waits_deadline(fake_apiserver, kube):
             assert time.monotonic() - t0 < 2.5
         finally:
             fake_apiserver.faults.delay(0)
+
+
+@pytest.mark.parametrize("watch", [False, True])
+def test_a_failed_poll_read_is_retried_soon(fake_apiserver, kube, watch):
+    """poll_interval=2: the GET that would see the change gets a 500; the wait
+    retries ~0.1 s later instead of a whole interval later."""
+    kube.pod("x")
+    if watch:
+        fake_apiserver.faults.forbid_watch(True)  # the poll path reads the API
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=2.0, watch=watch) as eng:
+        out: dict[str, Any] = {}
+        th = threading.Thread(
+            target=lambda: out.setdefault("r", eng.wait_result("pod/x", for_="condition=Ready"))
+        )
+        th.start()
+        deadline = time.monotonic() + 10
+        while eng.stats()["direct_gets"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.2)  # the first check is over
+        fake_apiserver.faults.fail_next(1, status=500, verb="get")
+        kube.ready("x")
+        flipped = time.monotonic()
+        th.join(10)
+        assert _ready(out["r"].objects)
+        late = time.monotonic() - flipped
+        assert late < 2.0 + 1.0, late  # the next poll (< 2 s) + a quick retry
+    fake_apiserver.faults.clear()

@@ -181,3 +181,23 @@ def test_a_tiny_interval_does_not_spin() -> None:
         assert 1 <= item.calls <= 0.3 / 0.02 + 5
     finally:
         assert sw.close()
+
+
+def test_once_calls_back_once_after_its_delay() -> None:
+    clock = FakeClock()
+    sw = Sweeper(clock)
+    calls: list[float] = []
+    sw.once(lambda: calls.append(clock.now()), 0.5)
+    try:
+        _until(clock.has_waiters)
+        clock.step(0.4)
+        time.sleep(0.05)
+        assert calls == []
+        clock.step(0.2)
+        _until(lambda: len(calls) == 1)
+        clock.step(5)
+        time.sleep(0.05)
+        assert len(calls) == 1
+        _until(lambda: not sw.alive)  # nothing left: the thread ends
+    finally:
+        sw.close()
