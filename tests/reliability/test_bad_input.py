@@ -3,9 +3,8 @@
 Each case asserts the clear error a user gets (class and text, raised at once,
 before any request where kubectl does so) or the recovery the engine makes
 (and that nothing is lost: the wait still ends on the right object).
-Rows marked ``xfail(strict=True)`` are engine defects reported in
-/work/notes/to-engine.md; the assertion is the behaviour we require, and the
-strict marker makes the test fail (XPASS) as soon as the fix lands.
+Engine defects found here (D5 to D8 in docs/reliability.md) were first marked
+``xfail(strict=True)`` and the markers removed once the fixes landed.
 """
 
 from __future__ import annotations
@@ -110,7 +109,6 @@ def test_malformed_for_rejected_before_any_request(eng: Engine, srv: FakeAPIServ
     assert sum(srv.request_counts().values()) == before  # kubectl needs no server either
 
 
-@pytest.mark.xfail(strict=True, reason="engine D6: RecursionError from jsonpath-ng (to-engine.md)")
 def test_very_long_jsonpath_is_a_clear_error(eng: Engine) -> None:
     _raises(eng, ValueError, "invalid jsonpath", "configmap/a",
             for_="jsonpath={" + ".a" * 5000 + "}")
@@ -317,7 +315,6 @@ def test_event_object_without_resource_version() -> None:
 
 
 @pytest.mark.timeout(90)
-@pytest.mark.xfail(strict=True, reason="engine D8: unbounded, quadratic line buffer (to-engine.md)")
 def test_huge_watch_line() -> None:
     """A 100 MB watch line (in 64 KiB chunks): memory stays bounded (the line is
     refused, not buffered) and the wait still ends via the API within the
