@@ -23,7 +23,7 @@ def test_chaos_soak() -> None:
     rep = run_soak(SECONDS, SEED)
     summary = rep.summary()
     print("SOAK", json.dumps(summary))
-    assert rep.waits >= 500 and rep.true_waits > 0 and rep.control_waits > 0
+    assert rep.waits >= 1000 and rep.true_waits > 0 and rep.control_waits > 0
     assert sum(rep.faults.values()) >= 5, summary
     problems = "\n".join(rep.problems()[:30])
     assert not rep.false, f"waits ended on a condition that was never true:\n{problems}"
