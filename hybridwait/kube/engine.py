@@ -74,8 +74,9 @@ log = logging.getLogger("hybridwait.kube.engine")
 _WEEK = 7 * 24 * 3600.0
 _DEFAULT_TIMEOUT = 30.0
 _PENDING = object()
-_MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's timeout (seconds)
+_MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's connect timeout (seconds)
 _RETRY_FIRST = 0.1  # first retry delay after a failed read (doubling to poll_interval)
+_FAST_FAILURE = 0.5  # a GET failing faster than this was refused/reset, not timed out
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,10 @@ class Engine:
     ``namespace``: default namespace (else the kubeconfig context's, else "default").
     ``clock``: drives poll timers and backoff (tests).
     ``request_timeout`` (10 s): connect and read timeout of one-shot GET/LIST
-    requests (a wait's first check, lists, discovery). A wait's later GETs
-    (its poll path against the API) give up after ``poll_interval`` (at
-    least 1 s, at most ``request_timeout``) and are retried at the next
-    check, so a request lost in a restart delays a wait by about one poll
-    interval, not by ``request_timeout``.
+    requests; a wait's later GETs (its poll path against the API) connect
+    within ``poll_interval`` (at least 1 s), and no GET outlives the wait's
+    deadline. A GET that fails is retried at the next check (soon after a
+    5xx, 429 or refused connection).
     ``watch_linger`` (5 s): how long a watch with no waiter left is kept for
     the next wait (0: stop at once).
 
@@ -613,14 +613,19 @@ class Engine:
         self._stats.add("direct_gets")
         if waiter is not None:
             waiter.api_reads += 1
-        # a re-check's GET is worth no more than the next one, a poll interval later
-        timeout = self._transport.request_timeout
-        if t.checked:
-            timeout = min(timeout, max(_MIN_GET_TIMEOUT, interval))
+        # A re-check's connection attempt is worth no more than the next one, a
+        # poll interval later (a lost SYN costs the server nothing). Its read keeps
+        # request_timeout: abandoning reads sooner would pile abandoned requests
+        # up on an overloaded server (measured: a collapse at 1,000 pollers).
+        read = self._transport.request_timeout
+        connect = min(read, max(_MIN_GET_TIMEOUT, interval)) if t.checked else read
         # and no GET outlives the wait's deadline
-        cut = deadline is not None and deadline - time.monotonic() < timeout
+        cut = deadline is not None and deadline - time.monotonic() < read
         if deadline is not None and cut:
-            timeout = max(0.01, deadline - time.monotonic())
+            read = max(0.01, deadline - time.monotonic())
+            connect = min(connect, read)
+        timeout = (connect, read)
+        sent = time.monotonic()
         try:
             obj = self._transport.get_json(
                 t.rtype.path(t.namespace or None, t.name), timeout=timeout
@@ -631,7 +636,9 @@ class Engine:
             if not t.checked and not cut:
                 raise
             log.info("GET %s: server unreachable or slow; will retry", t.object_name)
-            if failures is not None:
+            if failures is not None and time.monotonic() - sent < _FAST_FAILURE:
+                # refused or reset (a restart): retry soon; a timeout (an overloaded
+                # server) waits for the next poll, adding no load
                 failures.transient = failures.transient or 0.0
             return _PENDING, False
         except ApiError as exc:
