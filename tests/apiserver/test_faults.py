@@ -282,3 +282,33 @@ def test_connection_burst_is_answered_at_once(srv: FakeAPIServer) -> None:
     finally:
         for s in socks:
             s.close()
+
+
+def test_restart_answers_a_request_in_flight(srv: FakeAPIServer, v1: client.CoreV1Api) -> None:
+    """Like a real API server's graceful shutdown, a request being served when
+    the server stops gets its response: a write is never applied with its
+    answer lost (idle connections and watches are still cut at once)."""
+    v1.create_namespaced_pod("default", pod("a"))
+    out: dict[str, Any] = {}
+
+    def patch() -> None:
+        try:
+            out["r"] = v1.patch_namespaced_pod("a", "default", {"metadata": {"labels": {"x": "1"}}})
+        except BaseException as e:
+            out["r"] = e
+
+    srv.faults.delay(5)  # the PATCH is held in the server until the stop
+    th = threading.Thread(target=patch)
+    th.start()
+    try:
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        srv.restart()
+        assert time.monotonic() - t0 < 2.0
+        th.join(5)
+        assert not isinstance(out["r"], BaseException), out["r"]
+        assert out["r"].metadata.labels == {"x": "1"}
+    finally:
+        srv.faults.delay(0)
+        th.join(5)
+    assert v1.read_namespaced_pod("a", "default").metadata.labels == {"x": "1"}

@@ -288,6 +288,7 @@ class Handler(BaseHTTPRequestHandler):
         self._body_read = False
         verb = "discovery"
         status = 500
+        busy = False
         try:
             try:
                 parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/") if p]
@@ -295,6 +296,8 @@ class Handler(BaseHTTPRequestHandler):
                 if self._is_resource_path(parts):
                     route = resolve(app, parts)
                     verb = self._verb_name = self._verb(route, query)
+                if verb != "watch":  # a stop lets this request finish (graceful)
+                    busy = self.server.set_busy(self.connection, True)
                 delay = app.faults.response_delay
                 if delay > 0:
                     app.watch.stopping.wait(delay)
@@ -318,6 +321,8 @@ class Handler(BaseHTTPRequestHandler):
                                              "an internal error occurred in the emulator"))
         finally:
             self._record(status)
+            if busy and not self.server.set_busy(self.connection, False):
+                self.close_connection = True  # the server is stopping
 
     def _record(self, status: int) -> None:
         """Record the current request once, before its response is sent."""
@@ -588,6 +593,9 @@ class ApiHTTPServer(HTTPServer):
         self.app = app
         self._conn_lock = threading.Lock()
         self._conns: dict[socket.socket, threading.Thread] = {}
+        self._busy: set[socket.socket] = set()
+        self._closing = False
+        self._idle = threading.Condition(self._conn_lock)
         self._seq = itertools.count(1)
         super().__init__(address, Handler)
 
@@ -618,9 +626,34 @@ class ApiHTTPServer(HTTPServer):
         with self._conn_lock:
             return len(self._conns)
 
-    def close_connections(self, timeout: float = 2.0) -> None:
-        """Shut down every open connection and join its thread."""
+    def set_busy(self, sock: socket.socket, busy: bool) -> bool:
+        """Mark a connection as answering a (non-watch) request, or done with
+        it. Returns False once the server is stopping (the caller then closes)."""
         with self._conn_lock:
+            if busy:
+                if self._closing:
+                    return False
+                self._busy.add(sock)
+            else:
+                self._busy.discard(sock)
+                self._idle.notify_all()
+            return not self._closing
+
+    def close_connections(self, timeout: float = 2.0, grace: float = 1.0) -> None:
+        """Shut down every open connection and join its thread. Like a real API
+        server's graceful shutdown, a request being answered gets up to ``grace``
+        seconds to finish first; idle keep-alive connections and watch streams
+        are cut at once."""
+        deadline = time.monotonic() + grace
+        with self._conn_lock:
+            self._closing = True
+            idle = [s for s in self._conns if s not in self._busy]
+        for sock in idle:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with self._conn_lock:
+            while self._busy and time.monotonic() < deadline:
+                self._idle.wait(max(0.0, deadline - time.monotonic()))
             conns = list(self._conns.items())
         for sock, _ in conns:
             with contextlib.suppress(OSError):
