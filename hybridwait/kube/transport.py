@@ -80,6 +80,7 @@ class Transport:
         t = self.request_timeout if timeout is None else timeout
         connect, read = t if isinstance(t, tuple) else (t, t)
         pool = client.rest_client.pool_manager
+        failure: BaseException | None = None
         for attempt in (1, 2):
             try:
                 resp = pool.request(
@@ -100,10 +101,13 @@ class Transport:
                 if attempt == 1:
                     log.debug("GET %s: %s; retrying on a new connection", path, type(exc).__name__)
                     continue
-                raise ConnectionFailed(self.host) from _strip(exc)
+                failure = _strip(exc)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 # connection refused, connect timeout, TLS failure
-                raise ConnectionFailed(self.host) from _strip(exc)
+                failure = _strip(exc)
+            break
+        if failure is not None:  # raised outside the except: no __context__ kept
+            raise ConnectionFailed(self.host) from failure
         if not 200 <= resp.status <= 299:
             try:
                 body = resp.data
@@ -128,6 +132,7 @@ class Transport:
         """
         import urllib3
 
+        failure: BaseException | None = None
         try:
             resp = self.open(path, query, timeout=timeout)
             try:
@@ -138,7 +143,9 @@ class Transport:
             raise  # some are OSErrors too (PermissionError, ConnectionError)
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             # read timeouts (headers or body), a connection cut mid-body
-            raise ConnectionFailed(self.host) from _strip(exc)
+            failure = _strip(exc)
+        if failure is not None:  # raised outside the except: no __context__ kept
+            raise ConnectionFailed(self.host) from failure
         try:
             doc = json.loads(data)
         except ValueError:
@@ -148,6 +155,10 @@ class Transport:
         return doc
 
 
-def _strip(exc: BaseException) -> BaseException | None:
-    """urllib3 errors carry the URL (never credentials: auth is in headers)."""
-    return exc
+def _strip(exc: BaseException) -> BaseException:
+    """A detached copy of a urllib3 error for ``__cause__``: its text and class
+    name only. The original's traceback and attributes (``.conn``, ``.pool``)
+    would pin the pool's connections and sockets for as long as a caller keeps
+    the exception. urllib3's text holds host and URL, never credentials (auth
+    is in headers)."""
+    return ConnectionError(f"{type(exc).__name__}: {exc}")

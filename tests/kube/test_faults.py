@@ -265,3 +265,32 @@ def test_a_failed_poll_read_is_retried_soon(fake_apiserver, kube, watch):
         late = time.monotonic() - flipped
         assert late < 2.0 + 1.0, late  # the next poll (< 2 s) + a quick retry
     fake_apiserver.faults.clear()
+
+
+def test_connection_failed_pins_no_urllib3_object():
+    """A caller that keeps a ConnectionFailed (logs it, stores it) must not keep
+    urllib3's connection, pool or socket alive through its cause or context."""
+    import socket
+
+    from kubernetes import client as k8s
+
+    from hybridwait.kube.errors import ConnectionFailed
+    from hybridwait.kube.transport import Transport
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there
+    cfg = k8s.Configuration()
+    cfg.host = f"http://127.0.0.1:{port}"
+    api = k8s.ApiClient(configuration=cfg)
+    try:
+        with pytest.raises(ConnectionFailed) as ei:
+            Transport(api, request_timeout=2).get_json("/api/v1")
+        exc = ei.value
+        assert exc.__context__ is None
+        assert type(exc.__cause__) is ConnectionError
+        assert exc.__cause__.__traceback__ is None
+        assert "NewConnectionError" in str(exc.__cause__)
+    finally:
+        api.close()
