@@ -536,8 +536,10 @@ class Engine:
         else:
             waiter = _Waiter(KickTimer(FixedTimer(interval, self.clock), self.clock))
         path = ["poll"]
+        calls = [0]
 
         def condition(ctx_: Context) -> builtins.list[dict[str, Any] | None] | None:
+            calls[0] += 1
             by_watch = waiter.take_kick()
             self._stats.add("wakeups" if by_watch else "polls")
             waiter.api_reads = 0
@@ -549,6 +551,7 @@ class Engine:
                 interval,
                 deadline=ctx_.deadline(),
                 failures=waiter,
+                connect_fatal=calls[0] == 1,
             )
             if found or waiter.transient is None:
                 waiter.retries = 0
@@ -597,6 +600,7 @@ class Engine:
         force_api: bool,
         deadline: float | None = None,
         failures: _Waiter | None = None,
+        connect_fatal: bool = True,
     ) -> tuple[Any, bool]:
         """``(object now or None if absent, read from the cache?)``, or
         ``(_PENDING, ...)`` when there is nothing to judge yet."""
@@ -633,7 +637,7 @@ class Engine:
         except NotFound:
             return None, False
         except ConnectionFailed:
-            if not t.checked and not cut:
+            if not t.checked and not cut and connect_fatal:
                 raise
             log.info("GET %s: server unreachable or slow; will retry", t.object_name)
             if failures is not None and time.monotonic() - sent < _FAST_FAILURE:
@@ -694,21 +698,27 @@ class Engine:
         force_api: bool = False,
         deadline: float | None = None,
         failures: _Waiter | None = None,
+        connect_fatal: bool = True,
     ) -> builtins.list[dict[str, Any] | None] | None:
         """Check every unmet target; ``deadline`` (monotonic) bounds each GET; a
-        transient read failure is noted in ``failures.transient``."""
+        transient read failure is noted in ``failures.transient``. A server that
+        cannot be reached fails the wait only at its immediate first check
+        (``connect_fatal``); once a wait is under way (e.g. its first read was
+        deferred to a watch's LIST), that is transient too."""
         all_met = True
         for t in targets:
             if t.met:
                 continue
             obj, from_cache = self._read(
-                t, waiter, start, interval, force_api, deadline, failures
+                t, waiter, start, interval, force_api, deadline, failures, connect_fatal
             )
             if not t.checked and from_cache and obj is not _PENDING and self._would_end(t, obj):
                 # The shared cache may lag the caller's own latest writes (their
                 # events may still be in flight): confirm with a fresh read what
                 # would end the wait, or fail it, at its first check.
-                obj, _ = self._read(t, waiter, start, interval, True, deadline, failures)
+                obj, _ = self._read(
+                    t, waiter, start, interval, True, deadline, failures, connect_fatal
+                )
             if obj is _PENDING:
                 all_met = False
                 continue
