@@ -312,3 +312,17 @@ def test_restart_answers_a_request_in_flight(srv: FakeAPIServer, v1: client.Core
         srv.faults.delay(0)
         th.join(5)
     assert v1.read_namespaced_pod("a", "default").metadata.labels == {"x": "1"}
+
+
+def test_start_after_stop_serves_again() -> None:
+    """stop() removes its private kubeconfig; a later start() writes a new one."""
+    srv = FakeAPIServer().start()
+    try:
+        first = srv.kubeconfig
+        srv.stop()
+        srv.start()
+        assert srv.kubeconfig != first
+        v1 = client.CoreV1Api(srv.api_client())
+        assert v1.list_namespaced_pod("default").items == []
+    finally:
+        srv.stop()

@@ -100,6 +100,9 @@ class FakeAPIServer:
             self._clients.clear()
             if self._tmpdir is not None:
                 shutil.rmtree(self._tmpdir, ignore_errors=True)
+                if self._kubeconfig_path is not None and self._kubeconfig_path.startswith(
+                        os.path.join(self._tmpdir, "")):
+                    self._kubeconfig_path = None  # a later start() writes a new one
                 self._tmpdir = None
 
     close = stop
