@@ -90,6 +90,7 @@ class SimulatedKubelet:
         Returns the monotonic time the successful attempt was sent."""
         sent = [0.0]
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
         last: list[BaseException] = []
 
@@ -105,7 +106,9 @@ class SimulatedKubelet:
                 last[:] = [exc]
                 self.retries += 1
                 return False
-            except OSError as exc:  # connection refused/reset while the server restarts
+            except (OSError, Urllib3Error) as exc:
+                # refused, reset or cut while the server restarts (urllib3 wraps these
+                # in MaxRetryError / ProtocolError); every change here is idempotent
                 last[:] = [exc]
                 self.retries += 1
                 return False
