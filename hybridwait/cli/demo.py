@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import threading
@@ -25,7 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from hybridwait.cli.flags import Flag, FlagError, FlagSet, HelpRequested
+from hybridwait.cli.flags import Flag, FlagSet, add_pflag_command, parse_command_line
 from hybridwait.cli.kubelet import PodPlan, SimulatedKubelet, make_plan
 from hybridwait.cli.progress import Progress
 
@@ -325,12 +324,12 @@ def format_summary(report: DemoReport, done_at: dict[str, float]) -> str:
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` subcommand (its flags are parsed kubectl-style by :func:`run`)."""
-    parser = subparsers.add_parser(
-        "demo", help="watch one engine wait on hundreds of pods of an embedded API server",
-        add_help=False, prefix_chars="\x00",
+    add_pflag_command(
+        subparsers,
+        "demo",
+        "watch one engine wait on hundreds of pods of an embedded API server",
+        run,
     )
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    parser.set_defaults(func=lambda args: run(args.argv))
 
 
 def run(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -342,14 +341,10 @@ def run(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
-    try:
-        values, args = DEMO_FLAGS.parse(argv)
-    except HelpRequested:
-        out.write(_HELP.format(flags=DEMO_FLAGS.usage()))
-        return 0
-    except FlagError as exc:
-        err.write(f"Error: {exc}\nSee 'hybridwait demo --help' for usage.\n")
-        return 1
+    parsed = parse_command_line(DEMO_FLAGS, argv, "demo", _HELP, out, err)
+    if isinstance(parsed, int):
+        return parsed
+    values, args = parsed
     if args:
         err.write(f"error: unexpected argument {args[0]!r}\n")
         return 1

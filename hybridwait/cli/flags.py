@@ -17,13 +17,22 @@ Example::
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from hybridwait.cli.goduration import DurationError, parse_duration
 
-__all__ = ["Flag", "FlagError", "FlagSet", "HelpRequested", "go_strconv_quote"]
+__all__ = [
+    "Flag",
+    "FlagError",
+    "FlagSet",
+    "HelpRequested",
+    "add_pflag_command",
+    "go_strconv_quote",
+    "parse_command_line",
+]
 
 Kind = Literal["bool", "int", "string", "string_array", "duration"]
 
@@ -270,3 +279,40 @@ def _rune_quote(c: str) -> str:
         return "'\\''"
     inner = go_strconv_quote(c)[1:-1]
     return f"'{inner}'"
+
+
+def add_pflag_command(
+    subparsers: Any, name: str, help: str, run: Callable[[Sequence[str]], int]
+) -> None:
+    """Add subcommand ``name`` whose arguments all go, unparsed, to ``run(argv)``
+    (which parses them kubectl-style with a :class:`FlagSet`).
+
+    Example::
+
+        add_pflag_command(sub, "wait", "kubectl wait drop-in", run)
+    """
+    parser = subparsers.add_parser(name, help=help, add_help=False, prefix_chars="\x00")
+    parser.add_argument("argv", nargs=argparse.REMAINDER)
+    parser.set_defaults(func=lambda args: run(args.argv))
+
+
+def parse_command_line(
+    flags: FlagSet, argv: Sequence[str], command: str, help_text: str, out: TextIO, err: TextIO
+) -> tuple[dict[str, Any], list[str]] | int:
+    """Parse ``argv`` as kubectl does: ``(values, args)``, or the exit code once
+    ``--help`` was printed (0) or a flag error reported in pflag's two lines (1).
+
+    Example::
+
+        parsed = parse_command_line(WAIT_FLAGS, argv, "wait", _HELP, sys.stdout, sys.stderr)
+        if isinstance(parsed, int):
+            return parsed
+    """
+    try:
+        return flags.parse(argv)
+    except HelpRequested:
+        out.write(help_text.format(flags=flags.usage()))
+        return 0
+    except FlagError as exc:
+        err.write(f"Error: {exc}\nSee 'hybridwait {command} --help' for usage.\n")
+        return 1

@@ -15,7 +15,6 @@ Example::
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -23,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from hybridwait.cli.flags import Flag, FlagError, FlagSet, HelpRequested
+from hybridwait.cli.flags import Flag, FlagSet, add_pflag_command, parse_command_line
 from hybridwait.cli.printers import Printer
 
 __all__ = ["WAIT_FLAGS", "register", "run"]
@@ -138,14 +137,12 @@ class _Request:
 
 def register(subparsers: Any) -> None:
     """Add the ``wait`` subcommand; its arguments are parsed kubectl-style by :func:`run`."""
-    parser = subparsers.add_parser(
+    add_pflag_command(
+        subparsers,
         "wait",
-        help="wait for a condition on one or many resources (kubectl wait drop-in)",
-        add_help=False,
-        prefix_chars="\x00",  # every argument goes to our pflag work-alike
+        "wait for a condition on one or many resources (kubectl wait drop-in)",
+        run,
     )
-    parser.add_argument("argv", nargs=argparse.REMAINDER)
-    parser.set_defaults(func=lambda args: run(args.argv))
 
 
 def run(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -157,14 +154,10 @@ def run(argv: Sequence[str], stdout: TextIO | None = None, stderr: TextIO | None
     """
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
-    try:
-        values, args = WAIT_FLAGS.parse(argv)
-    except HelpRequested:
-        out.write(_HELP.format(flags=WAIT_FLAGS.usage()))
-        return 0
-    except FlagError as exc:
-        err.write(f"Error: {exc}\nSee 'hybridwait wait --help' for usage.\n")
-        return 1
+    parsed = parse_command_line(WAIT_FLAGS, argv, "wait", _HELP, out, err)
+    if isinstance(parsed, int):
+        return parsed
+    values, args = parsed
     try:
         return _run(values, args, out, err)
     except _Fail as exc:
