@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,6 +47,12 @@ class Transport:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         # host:port only: never user info or a token
         self.host = f"{parts.hostname or host}:{port}"
+        # One-shot GETs take a slot: no more at once than the client's pool keeps
+        # connections, so a burst (every wait polling the API while the watch is
+        # down) queues here for a pooled connection instead of opening surplus
+        # sockets that urllib3 discards with a "Connection pool is full" warning.
+        size = int(getattr(api_client.configuration, "connection_pool_maxsize", 0) or 0)
+        self._slots = threading.BoundedSemaphore(max(size, 4))
 
     def __repr__(self) -> str:
         return f"Transport({self.host})"
@@ -132,9 +140,17 @@ class Transport:
         """
         import urllib3
 
+        t = self.request_timeout if timeout is None else timeout
+        whole = t[1] if isinstance(t, tuple) else t
+        start = time.monotonic()
+        if not self._slots.acquire(timeout=whole):
+            raise ConnectionFailed(self.host) from TimeoutError("no free pooled connection")
         failure: BaseException | None = None
         try:
-            resp = self.open(path, query, timeout=timeout)
+            # the time spent queueing counts against the request's own bound
+            left = max(whole - (time.monotonic() - start), 0.001)
+            rest = (min(t[0], left), left) if isinstance(t, tuple) else left
+            resp = self.open(path, query, timeout=rest)
             try:
                 data = resp.data
             finally:
@@ -144,6 +160,8 @@ class Transport:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             # read timeouts (headers or body), a connection cut mid-body
             failure = _strip(exc)
+        finally:
+            self._slots.release()
         if failure is not None:  # raised outside the except: no __context__ kept
             raise ConnectionFailed(self.host) from failure
         try:
