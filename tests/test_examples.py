@@ -15,6 +15,7 @@ MINE = {
     "wait_deployment.py": "deployment.apps/web available",
     "crd_status.py": "backup.example.com/nightly Completed",
     "thread_pool.py": "50 pods Succeeded",
+    "retry_flaky_api.py": "configmap/settings created after 4 attempt(s)",
 }
 
 
