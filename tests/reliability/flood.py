@@ -65,7 +65,9 @@ class FloodResult:
 
 
 def run_flood(objects: int = 5000, writes: int = 50_000, waiters: int = 50,
-              cache_size: int = 2000, seed: int = 1, poll_interval: float = 2.0) -> FloodResult:
+              cache_size: int = 2000, seed: int = 1, poll_interval: float = 2.0,
+              rate: float = 5000.0) -> FloodResult:
+    """``rate``: writes per second at most (0: as fast as the emulator takes them)."""
     rng = random.Random(seed)
     with FakeAPIServer(history=1000) as srv:
         from kubernetes import client
@@ -118,6 +120,10 @@ def run_flood(objects: int = 5000, writes: int = 50_000, waiters: int = 50,
             others = [i for i in range(objects) if i not in target_set]
             t0 = time.monotonic()
             for n in range(writes):
+                if rate and n % 100 == 0:
+                    ahead = t0 + n / rate - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
                 if n in final_at:
                     t = final_at[n]
                     srv.api.patch(rt, "v1", NS, f"o{t}", MERGE, b'{"data":{"v":"final"}}')
@@ -150,8 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--objects", type=int, default=5000)
     p.add_argument("--writes", type=int, default=50_000)
     p.add_argument("--cache-size", type=int, default=2000)
+    p.add_argument("--rate", type=float, default=5000.0, help="writes/s at most (0: unpaced)")
     a = p.parse_args(argv)
-    r = run_flood(a.objects, a.writes, cache_size=a.cache_size)
+    r = run_flood(a.objects, a.writes, cache_size=a.cache_size, rate=a.rate)
     print(json.dumps(r.summary(), indent=1))
     for e in r.errors[:10]:
         print("ERROR", e)
