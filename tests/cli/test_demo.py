@@ -42,3 +42,11 @@ def test_demo_chaos_every_wait_ends_correctly() -> None:
 def test_demo_bad_input(argv: list[str], err: str, capsys) -> None:
     r = run_cli(["demo", *argv], capsys)
     assert r.code == 1 and r.err[0] == err
+
+
+def test_summary_says_honestly_when_polling_would_have_cost_less() -> None:
+    from hybridwait.cli.demo import _compare_cost
+
+    assert _compare_cost(364, 5) == "73x more"
+    # under --chaos the engine may read the API more than naive polling would
+    assert _compare_cost(372, 556).startswith("1.5x fewer")
