@@ -239,7 +239,25 @@ class _ResetBackoffManager:
         return VariableTimer(self.step, self._clock)
 
 
-class _ExponentialBackoffManager:
+class _TimerBackoffManager:
+    """What both Go managers share: one timer, reset to the next delay on each call."""
+
+    _clock: Clock
+    _timer: ClockTimer | None
+
+    def _next(self) -> float:
+        raise NotImplementedError
+
+    def backoff(self) -> ClockTimer:
+        d = self._next()
+        if self._timer is None:
+            self._timer = self._clock.new_timer(d)
+        else:
+            self._timer.reset(d)
+        return self._timer
+
+
+class _ExponentialBackoffManager(_TimerBackoffManager):
     def __init__(
         self, init: float, max_: float, reset: float, factor: float, jit: float, clock: Clock
     ) -> None:
@@ -260,16 +278,8 @@ class _ExponentialBackoffManager:
         self._last_start = self._clock.now()
         return self._backoff.step()
 
-    def backoff(self) -> ClockTimer:
-        d = self._next()
-        if self._timer is None:
-            self._timer = self._clock.new_timer(d)
-        else:
-            self._timer.reset(d)
-        return self._timer
 
-
-class _JitteredBackoffManager:
+class _JitteredBackoffManager(_TimerBackoffManager):
     def __init__(self, duration: float, jit: float, clock: Clock) -> None:
         self._duration = duration
         self._jitter = jit
@@ -280,14 +290,6 @@ class _JitteredBackoffManager:
         if self._jitter > 0.0:
             return jitter(self._duration, self._jitter)
         return self._duration
-
-    def backoff(self) -> ClockTimer:
-        d = self._next()
-        if self._timer is None:
-            self._timer = self._clock.new_timer(d)
-        else:
-            self._timer.reset(d)
-        return self._timer
 
 
 def new_exponential_backoff_manager(
