@@ -14,6 +14,7 @@ import pytest
 import hybridwait as hw
 import hybridwait.core.backoff as backoff_mod
 from hybridwait.testing import FakeClock
+from tests.core.helpers import CONDITION_ERR, cancelled, deadlined, fails
 
 
 @pytest.fixture
@@ -245,23 +246,6 @@ def test_exponential_backoff_sleeps_follow_step() -> None:
 
 # -- exponential_backoff_with_context (Go TestExponentialBackoffWithContext) ----------
 
-CONDITION_ERR = RuntimeError("condition failed")
-
-
-def _cancelled() -> tuple[hw.Context, Callable[[], None]]:
-    ctx, cancel = hw.with_cancel(hw.background())
-    cancel()
-    return ctx, cancel
-
-
-def _deadlined() -> tuple[hw.Context, Callable[[], None]]:
-    ctx, cancel = hw.with_timeout(hw.background(), 0.001)
-    ctx.wait()
-    return ctx, cancel
-
-
-def _raise_err(n: int) -> bool:
-    raise CONDITION_ERR
 
 
 @pytest.mark.parametrize(
@@ -272,9 +256,9 @@ def _raise_err(n: int) -> bool:
         (1, lambda n: True, None, 0, 1, None, False),
         (5, lambda n: False, None, 0, 5, hw.WaitTimeout, False),
         (5, lambda n: n == 3, None, 0, 3, None, False),
-        (5, _raise_err, None, 0, 1, RuntimeError, False),
-        (5, lambda n: False, _cancelled, 0, 0, hw.Canceled, False),
-        (5, lambda n: False, _deadlined, 0, 0, hw.DeadlineExceeded, False),
+        (5, fails, None, 0, 1, RuntimeError, False),
+        (5, lambda n: False, cancelled, 0, 0, hw.Canceled, False),
+        (5, lambda n: False, deadlined, 0, 0, hw.DeadlineExceeded, False),
         (5, lambda n: False, None, 4, 4, hw.Canceled, False),
         (5, lambda n: n == 3, None, 0, 3, None, True),
     ],

@@ -6,32 +6,13 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 import hybridwait as hw
 from hybridwait.testing import FakeClock
-
-CONDITION_ERR = RuntimeError("condition failed")
-
-
-def cancelled() -> tuple[hw.Context, Callable[[], None]]:
-    ctx, cancel = hw.with_cancel(hw.background())
-    cancel()
-    return ctx, cancel
-
-
-def deadlined() -> tuple[hw.Context, Callable[[], None]]:
-    ctx, cancel = hw.with_timeout(hw.background(), 0.001)
-    ctx.wait()
-    return ctx, cancel
-
-
-def fails(_n: int) -> bool:
-    raise CONDITION_ERR
-
+from tests.core.helpers import CONDITION_ERR, cancelled, deadlined, fails
 
 CASES = [
     # name, immediate, sliding, ctx factory, callback(attempt), cancel after, attempts, error
