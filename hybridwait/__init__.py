@@ -29,16 +29,18 @@ if TYPE_CHECKING:
     from hybridwait import conditions as conditions
     from hybridwait.kube.engine import Engine as Engine
     from hybridwait.kube.engine import WaitResult as WaitResult
+    from hybridwait.kube.errors import WaitFailed as WaitFailed
 
 __version__ = "0.1.0"
 
 _LAZY = {
     "Engine": ("hybridwait.kube.engine", "Engine"),
     "WaitResult": ("hybridwait.kube.engine", "WaitResult"),
+    "WaitFailed": ("hybridwait.kube.errors", "WaitFailed"),
     "conditions": ("hybridwait.conditions", None),
 }
 
-__all__ = [*_core.__all__, "Engine", "WaitResult", "conditions", "crash"]
+__all__ = [*_core.__all__, "Engine", "WaitFailed", "WaitResult", "conditions", "crash"]
 
 
 def __getattr__(name: str) -> Any:

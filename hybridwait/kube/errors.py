@@ -35,6 +35,7 @@ __all__ = [
     "NoMatchingResources",
     "NotFound",
     "UnknownResourceType",
+    "WaitFailed",
     "api_error",
 ]
 
@@ -107,6 +108,44 @@ class KubeconfigError(KubeError, ValueError):
 
         KubeconfigError('stat /nope: no such file or directory')
     """
+
+
+class WaitFailed(KubeError):
+    """A wait ended because the object can no longer meet its condition.
+
+    Raised when a ``fail_for`` condition holds, when a ``ready`` wait's object
+    becomes Failed (kstatus), or when a ``ready`` wait's object is deleted.
+    ``object`` is the object as last seen (``None`` if never seen), ``resource``
+    the ``resource/name`` the wait names it by (``""`` when not known yet) and
+    ``reason`` the short why (``condition Failed=True``, ``deleted``, a kstatus
+    message). ``str(exc)`` is ``RESOURCE: REASON`` (the CLI prints it after
+    ``error: ``).
+
+    Example::
+
+        try:
+            eng.wait("job/pi", for_="condition=Complete", fail_for="condition=Failed")
+        except WaitFailed as e:
+            print(e)          # jobs/pi: condition Failed=True
+            e.object          # the Job as last seen
+    """
+
+    def __init__(
+        self, reason: str, object: dict[str, Any] | None = None, resource: str = ""
+    ) -> None:
+        self.reason = reason
+        self.object = object
+        self.resource = resource
+        super().__init__(f"{resource}: {reason}" if resource else reason)
+
+    def named(self, resource: str) -> WaitFailed:
+        """A copy of this error naming ``resource`` (kept as is if already named)."""
+        if self.resource:
+            return self
+        return WaitFailed(self.reason, self.object, resource)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WaitFailed, (self.reason, self.object, self.resource))
 
 
 class ConditionError(KubeError, ValueError):
