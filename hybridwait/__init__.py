@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from hybridwait.kube.engine import Engine as Engine
     from hybridwait.kube.engine import WaitResult as WaitResult
     from hybridwait.kube.errors import WaitFailed as WaitFailed
+    from hybridwait.kube.status import ObjectStatus as ObjectStatus
+    from hybridwait.kube.status import Status as Status
+    from hybridwait.kube.status import object_status as object_status
 
 __version__ = "0.1.0"
 
@@ -38,9 +41,22 @@ _LAZY = {
     "WaitResult": ("hybridwait.kube.engine", "WaitResult"),
     "WaitFailed": ("hybridwait.kube.errors", "WaitFailed"),
     "conditions": ("hybridwait.conditions", None),
+    "object_status": ("hybridwait.kube.status", "object_status"),
+    "ObjectStatus": ("hybridwait.kube.status", "ObjectStatus"),
+    "Status": ("hybridwait.kube.status", "Status"),
 }
 
-__all__ = [*_core.__all__, "Engine", "WaitFailed", "WaitResult", "conditions", "crash"]
+__all__ = [
+    *_core.__all__,
+    "Engine",
+    "ObjectStatus",
+    "Status",
+    "WaitFailed",
+    "WaitResult",
+    "conditions",
+    "crash",
+    "object_status",
+]
 
 
 def __getattr__(name: str) -> Any:
