@@ -13,6 +13,7 @@ Example::
     ready = c.condition("Ready")                       # --for=condition=Ready
     running = c.jsonpath("{.status.phase}", "Running") # --for=jsonpath={.status.phase}=Running
     either = ready | c.deleted()                       # any_of(ready, deleted())
+    up = c.ready()                                     # for_="ready": kstatus Current
     c.parse_for("condition=Available=false")           # condition=Available=false
 """
 
@@ -21,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Union
 
-from hybridwait.kube.errors import ConditionError
+from hybridwait.kube.errors import ConditionError, WaitFailed
 from hybridwait.kube.jsonpath import JSONPath, go_format
+from hybridwait.kube.status import Status, object_status
 
 __all__ = [
     "Condition",
@@ -38,6 +40,7 @@ __all__ = [
     "not_",
     "parse_for",
     "phase",
+    "ready",
 ]
 
 Obj = Mapping[str, Any]
@@ -275,6 +278,53 @@ def created() -> Condition:
     return _Created()
 
 
+class _Ready(Condition):
+    __slots__ = ("seen",)
+
+    def __init__(self, seen: bool = False) -> None:
+        self.seen = seen
+
+    def __call__(self, obj: Obj | None) -> bool:
+        if obj is None:
+            if self.seen:
+                raise WaitFailed("deleted while waiting for it to be ready")
+            return False
+        st = object_status(obj)
+        if st.status is Status.FAILED:
+            raise WaitFailed(st.message, object=dict(obj))
+        return st.status is Status.CURRENT
+
+    def bind(self, first_seen: Obj | None) -> Condition:
+        return _Ready(seen=first_seen is not None)
+
+    def __repr__(self) -> str:
+        return "ready"
+
+
+def ready() -> Condition:
+    """``--for=ready``: the object is up by kstatus's rules
+    (:func:`hybridwait.object_status` is ``Current``).
+
+    While it is ``InProgress`` or ``Terminating`` the wait goes on. When it is
+    ``Failed`` (a Job failed, a Deployment's progress deadline passed, a pod
+    crash-loops...) the condition raises :class:`~hybridwait.WaitFailed` with the
+    status message, and the wait ends at once naming the object; so does an
+    object the wait has seen and that is then deleted. Missing at the start:
+    ``NotFound``, as ``condition=``.
+
+    Example::
+
+        deploy = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                  "spec": {"replicas": 1},
+                  "status": {"replicas": 1, "updatedReplicas": 1, "readyReplicas": 1,
+                             "availableReplicas": 1,
+                             "conditions": [{"type": "Available", "status": "True"}]}}
+        ready()(deploy)   # True
+        eng.wait("deployment.apps/web", for_=ready(), timeout=300)
+    """
+    return _Ready()
+
+
 class _Predicate(Condition):
     __slots__ = ("fn",)
 
@@ -323,7 +373,16 @@ class _AnyOf(Condition):
         return any(p.absent_ok for p in self.parts)
 
     def __call__(self, obj: Obj | None) -> bool:
-        return any(p(obj) for p in self.parts)
+        failed: WaitFailed | None = None
+        for p in self.parts:
+            try:
+                if p(obj):
+                    return True
+            except WaitFailed as exc:  # another part may still hold now
+                failed = failed or exc
+        if failed is not None:
+            raise failed
+        return False
 
     def bind(self, first_seen: Obj | None) -> Condition:
         return _AnyOf([p.bind(first_seen) for p in self.parts])
@@ -366,7 +425,9 @@ def all_of(*conditions: ConditionLike) -> Condition:
 
 
 def any_of(*conditions: ConditionLike) -> Condition:
-    """Met when at least one condition is met.
+    """Met when at least one condition is met. When none is, and one raised
+    :class:`~hybridwait.WaitFailed` (e.g. :func:`ready` on a Failed object), that
+    error ends the wait.
 
     Example::
 
@@ -416,7 +477,8 @@ _JSONPATH_FORMAT = (
 def parse_for(spec: str) -> Condition:
     """Parse one kubectl ``--for`` string into a condition.
 
-    ``delete`` and ``create`` (any case), ``condition=NAME[=VALUE]`` and
+    ``delete``, ``create`` and ``ready`` (any case; ``ready`` is hybridwait's
+    :func:`ready`), ``condition=NAME[=VALUE]`` and
     ``jsonpath=EXPR[=VALUE]`` (``=`` inside ``{...}`` belongs to the expression;
     quotes around VALUE are trimmed). Anything else raises ``ValueError``
     quoting the bad part, with kubectl's wording.
@@ -433,6 +495,8 @@ def parse_for(spec: str) -> Condition:
         return deleted()
     if lowered == "create":
         return created()
+    if lowered == "ready":
+        return ready()
     if spec.startswith("condition="):
         rest = spec[len("condition=") :]
         name, sep, value = rest.partition("=")
