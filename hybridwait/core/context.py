@@ -8,9 +8,10 @@ whoever looks, and waiters sleep exactly until it), so thousands of live
 ``with_timeout`` contexts add nothing but memory.
 
 A :class:`threading.Event` is accepted wherever a context is taken: it is
-wrapped by :func:`context_for_channel` (set == cancelled). To be woken without
-polling, hybridwait hooks that Event instance's ``set`` method the first time
-it is wrapped (the event keeps working as before).
+wrapped by :func:`context_for_channel` (set == cancelled). Waits on it wake as
+soon as it is set, however ``set()`` is reached (a bound ``ev.set`` taken
+earlier, ``threading.Event.set(ev)``, a signal handler): see
+:mod:`hybridwait.core.eventhook` for how (the event keeps working as before).
 
 Contexts are context managers: leaving the block cancels them.
 
@@ -30,10 +31,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Hashable
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias
 
 from hybridwait.core.duration import Duration, to_seconds
 from hybridwait.core.errors import Canceled, DeadlineExceeded
+from hybridwait.core.eventhook import listeners_of
 from hybridwait.core.waitable import Listener, Waitable, wait_any
 
 __all__ = [
@@ -105,6 +107,9 @@ class _CancelDone(Done):
 
     def __init__(self, ctx: _CancelContext, deadline: float | None) -> None:
         super().__init__()
+        # Reentrant: an Event set by a signal handler cancels child contexts in
+        # the main thread, which may be inside this lock at that moment.
+        self._wlock = threading.RLock()
         self._ctx = ctx
         self._deadline = deadline
         self._set = False
@@ -145,63 +150,23 @@ class _CancelDone(Done):
 
 
 class _EventDone(Done):
-    """Done signal of a :class:`threading.Event` (via a hook on its ``set``)."""
+    """Done signal of a :class:`threading.Event` (see :mod:`hybridwait.core.eventhook`)."""
 
     __slots__ = ("_event", "_reg")
 
     def __init__(self, event: threading.Event) -> None:
         super().__init__()
         self._event = event
-        self._reg = _event_registry(event)
+        self._reg = listeners_of(event)
 
     def _ready(self) -> bool:
         return self._event.is_set()
 
     def _subscribe(self, cb: Listener) -> None:
-        with _HOOK_LOCK:
-            self._reg[cb] = None
+        self._reg.add(cb)
 
     def _unsubscribe(self, cb: Listener) -> None:
-        with _HOOK_LOCK:
-            self._reg.pop(cb, None)
-
-
-_HOOK_LOCK = threading.Lock()
-_REG_ATTR = "_hybridwait_listeners"
-
-
-def _registry_of(event: threading.Event) -> dict[Listener, None] | None:
-    return cast("dict[Listener, None] | None", getattr(event, "__dict__", {}).get(_REG_ATTR))
-
-
-def _event_registry(event: threading.Event) -> dict[Listener, None]:
-    """The listener registry of ``event``, hooking its ``set`` the first time."""
-    reg = _registry_of(event)
-    if reg is not None:
-        return reg
-    with _HOOK_LOCK:
-        reg = _registry_of(event)
-        if reg is not None:
-            return reg
-        new_reg: dict[Listener, None] = {}
-        original_set = event.set
-
-        def set_and_notify() -> None:
-            original_set()
-            with _HOOK_LOCK:
-                cbs = list(new_reg)
-            for cb in cbs:
-                cb()
-
-        try:
-            setattr(event, _REG_ATTR, new_reg)
-            event.set = set_and_notify  # type: ignore[method-assign]
-        except AttributeError:
-            raise TypeError(
-                f"cannot watch {type(event).__name__} instances (no __dict__); "
-                "pass a hybridwait Context instead"
-            ) from None
-        return new_reg
+        self._reg.discard(cb)
 
 
 class Context:
@@ -321,7 +286,9 @@ class _CancelContext(Context):
     def _parent_done(self) -> None:
         p = self._parent
         err = p.err()
-        self._cancel(err if err is not None else Canceled(), p.cause(), False)
+        # Detach: a context parent forgets its listeners when cancelled, but an
+        # Event keeps them (it may be cleared and set again).
+        self._cancel(err if err is not None else Canceled(), p.cause(), True)
 
     def _cancel(self, err: BaseException, cause: BaseException | None, detach: bool) -> None:
         sig = self._done

@@ -24,6 +24,7 @@ import threading
 import time
 from _thread import allocate_lock
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 
 from hybridwait.core.duration import to_seconds
 
@@ -46,7 +47,8 @@ class Waitable:
     __slots__ = ("_listeners", "_wlock")
 
     def __init__(self) -> None:
-        self._wlock = allocate_lock()
+        # A plain lock; context signals use an RLock (signal-handler reentrancy).
+        self._wlock: AbstractContextManager[bool] = allocate_lock()
         self._listeners: dict[Listener, None] = {}
 
     def _ready(self) -> bool:
