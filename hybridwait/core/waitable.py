@@ -59,6 +59,39 @@ class Waitable:
         """Monotonic time at which this becomes ready by itself, if known."""
         return None
 
+    def subscribe(self, cb: Listener) -> None:
+        """Call ``cb()`` each time this may have become ready, until :meth:`unsubscribe`.
+
+        ``cb`` is not called for a state reached before subscribing: check
+        readiness (``ctx.done().is_set()``) *after* subscribing. ``cb`` runs in
+        the thread that caused the change (for a ``threading.Event`` ctx, the
+        thread calling ``set()``: for a signal handler, the main thread), maybe
+        while internal hybridwait locks are held: it must only schedule work
+        (release a lock, hand off to a queue), never block, and be idempotent
+        (it may be called more than once). Subscribing the same ``cb`` twice
+        registers it once.
+
+        Example::
+
+            done = ctx.done()
+            done.subscribe(wake)
+            try:
+                if not done.is_set():
+                    ...          # wait for wake()
+            finally:
+                done.unsubscribe(wake)
+        """
+        self._subscribe(cb)
+
+    def unsubscribe(self, cb: Listener) -> None:
+        """Stop calling ``cb`` (no error if it was not subscribed).
+
+        Example::
+
+            ctx.done().unsubscribe(wake)
+        """
+        self._unsubscribe(cb)
+
     def _subscribe(self, cb: Listener) -> None:
         with self._wlock:
             self._listeners[cb] = None

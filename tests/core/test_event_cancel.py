@@ -326,3 +326,44 @@ def test_event_without_condition_early_bound_set_is_seen_at_the_next_check() -> 
             hw.poll_until_context_cancel(ev, interval, False, _never)
     elapsed = time.monotonic() - start
     assert interval * 0.9 <= elapsed < interval + BOUND
+
+
+def _cancel_ctx() -> tuple[hw.Context, Callable[[], None]]:
+    return hw.with_cancel(hw.background())
+
+
+def _event_ctx() -> tuple[hw.Context, Callable[[], None]]:
+    ev = threading.Event()
+    return hw.context_for_channel(ev), lambda: threading.Event.set(ev)
+
+
+def _event_child_ctx() -> tuple[hw.Context, Callable[[], None]]:
+    ev = threading.Event()
+    ctx, _cancel = hw.with_cancel(ev)
+    return ctx, lambda: threading.Event.set(ev)
+
+
+@pytest.mark.parametrize("make", [_cancel_ctx, _event_ctx, _event_child_ctx])
+def test_public_subscribe_calls_back_on_cancel_and_unsubscribe_stops_it(
+    make: Callable[[], tuple[hw.Context, Callable[[], None]]],
+) -> None:
+    """The API the engine's waits use: ``ctx.done().subscribe(cb)``."""
+    ctx, cancel = make()
+    calls: list[bool] = []
+    cb = lambda: calls.append(ctx.done().is_set())  # noqa: E731
+    other: list[int] = []
+    gone = lambda: other.append(1)  # noqa: E731
+    ctx.done().subscribe(cb)
+    ctx.done().subscribe(gone)
+    ctx.done().unsubscribe(gone)
+    ctx.done().unsubscribe(gone)  # harmless twice
+    cancel()
+    assert calls and all(calls)  # called, and the context reads done inside the callback
+    assert other == []
+    ctx.done().unsubscribe(cb)
+
+
+def test_subscribe_on_a_root_context_never_calls_back() -> None:
+    calls: list[int] = []
+    hw.background().done().subscribe(lambda: calls.append(1))
+    assert not hw.background().done().is_set() and calls == []
