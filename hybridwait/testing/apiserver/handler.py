@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from hybridwait.testing.apiserver import protobuf
 from hybridwait.testing.apiserver.api import Api
 from hybridwait.testing.apiserver.errors import StatusError, bad_request
 from hybridwait.testing.apiserver.faults import Faults
@@ -264,9 +265,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def _decode(self, raw: bytes) -> Any:
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if ctype == protobuf.CONTENT_TYPE:
+            return protobuf.decode(raw)
         if "protobuf" in ctype:
             raise StatusError(415, "UnsupportedMediaType",
-                              "only application/json and application/yaml bodies are served")
+                              "only application/json, application/yaml and "
+                              f"{protobuf.CONTENT_TYPE} bodies are served")
         if not raw.strip():
             raise bad_request("the request body is empty")
         try:
