@@ -8,7 +8,9 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from enum import Enum
+from typing import Any, NamedTuple
 
 # HTTP code -> the reason the real API server uses when nothing more specific applies.
 DEFAULT_REASONS: dict[int, str] = {
@@ -60,6 +62,104 @@ class StatusError(Exception):
         return status_body(self.code, self.reason, self.message, self.details, self.retry_after)
 
 
+class CauseType(str, Enum):
+    """``metav1.CauseType`` values a validation error carries (``details.causes[].reason``)."""
+
+    REQUIRED = "FieldValueRequired"
+    INVALID = "FieldValueInvalid"
+    NOT_SUPPORTED = "FieldValueNotSupported"
+    DUPLICATE = "FieldValueDuplicate"
+    FORBIDDEN = "FieldValueForbidden"
+    TOO_LONG = "FieldValueTooLong"
+    TOO_MANY = "FieldValueTooMany"
+    NOT_FOUND = "FieldValueNotFound"
+
+
+_BODY_PREFIX = {
+    CauseType.REQUIRED: "Required value",
+    CauseType.INVALID: "Invalid value",
+    CauseType.NOT_SUPPORTED: "Unsupported value",
+    CauseType.DUPLICATE: "Duplicate value",
+    CauseType.FORBIDDEN: "Forbidden",
+    CauseType.TOO_LONG: "Too long",
+    CauseType.TOO_MANY: "Too many",
+    CauseType.NOT_FOUND: "Not found",
+}
+
+
+class GoValue(str):
+    """A value already written as Go's ``%#v`` shows it (``map[string]string{...}``):
+    :func:`go_quote` prints it bare."""
+
+
+def go_quote(value: Any) -> str:
+    """A value as Go's ``%q``/``%#v`` shows it in a field error (strings quoted,
+    numbers and booleans bare).
+
+    Example::
+
+        go_quote("a b"), go_quote(3), go_quote(True)   # ('"a b"', '3', 'true')
+    """
+    if isinstance(value, GoValue):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, (int, float)):
+        return str(value)
+    if value is None:
+        return "null"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class FieldError(NamedTuple):
+    """One ``field.Error``: ``str()`` is ``spec.x: Invalid value: "v": detail``, as the
+    real server prints it; ``body()`` is the same without the field (a cause's message).
+
+    Example::
+
+        str(FieldError(CauseType.REQUIRED, "spec.containers"))  # "spec.containers: Required value"
+    """
+
+    type: CauseType
+    field: str
+    detail: str = ""
+    value: Any = None
+    has_value: bool = False
+
+    def body(self) -> str:
+        """The message without the field path (``details.causes[].message``)."""
+        text = _BODY_PREFIX[self.type]
+        if self.has_value and self.type not in (CauseType.REQUIRED, CauseType.FORBIDDEN,
+                                                CauseType.TOO_LONG, CauseType.TOO_MANY):
+            text += f": {go_quote(self.value)}"
+        if self.detail:
+            text += f": {self.detail}"
+        return text
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.body()}" if self.field else self.body()
+
+    def cause(self) -> dict[str, Any]:
+        """The ``StatusCause`` document (reason, message, field)."""
+        return {"reason": self.type.value, "message": self.body(), "field": self.field}
+
+
+def status_json(body: dict[str, Any]) -> bytes:
+    """A Status (or any) document encoded as the real API server encodes it: compact,
+    UTF-8, ``<``, ``>``, ``&`` escaped as Go's encoder does, and a trailing newline.
+
+    Example::
+
+        status_json({"kind": "Status"})   # b'{"kind":"Status"}\n'
+    """
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return text.encode() + b"\n"
+
+
 def status_body(
     code: int,
     reason: str,
@@ -83,10 +183,21 @@ def status_body(
         "code": code,
     }
     if details or retry_after is not None:
-        d = dict(details or {})
+        d: dict[str, Any] = {}
+        src = dict(details or {})
+        # Field order and omitted empties as metav1.StatusDetails serialises them.
+        for key in ("name", "group", "kind", "uid", "causes"):
+            if src.get(key):
+                d[key] = src.pop(key)
+            else:
+                src.pop(key, None)
+        d.update(src)
         if retry_after is not None:
             d["retryAfterSeconds"] = max(1, round(retry_after))
-        body["details"] = d
+        if d:
+            body["details"] = d
+    code_value = body.pop("code")
+    body["code"] = code_value
     return body
 
 
@@ -99,12 +210,22 @@ def not_found(resource: str, name: str, group: str = "") -> StatusError:
     )
 
 
-def invalid(kind: str, name: str, causes: list[str], group: str = "") -> StatusError:
-    """The 422 a failed validation gives: ``Pod "x" is invalid: metadata.name: ...``."""
+def invalid(kind: str, name: str, causes: list[str] | list[FieldError],
+            group: str = "") -> StatusError:
+    """The 422 a failed validation gives: ``Pod "x" is invalid: metadata.name: ...``
+    (``Deployment.apps "x"`` in a named group; several errors in ``[...]``).
+
+    Example::
+
+        invalid("Pod", "x", [FieldError(CauseType.REQUIRED, "spec.containers")])
+    """
+    texts = [str(c) for c in causes]
+    joined = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    qual = f"{kind}.{group}" if group else kind
+    docs = [c.cause() if isinstance(c, FieldError) else {"message": c} for c in causes]
     return StatusError(
-        422, "Invalid", f'{kind} "{name}" is invalid: ' + ", ".join(causes),
-        details={"name": name, "group": group, "kind": kind,
-                 "causes": [{"message": c} for c in causes]},
+        422, "Invalid", f'{qual} "{name}" is invalid: {joined}',
+        details={"name": name, "group": group, "kind": kind, "causes": docs},
     )
 
 

@@ -16,9 +16,23 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+from hybridwait.testing.apiserver.schema import Compiler, Node
+
+VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+class Subresource(NamedTuple):
+    """A subresource (``status``, ``scale``, ``log``...): its verbs and the kind it
+    takes, with the group/version of that kind when it is another's (``Scale`` is
+    ``autoscaling/v1``); empty means the resource's own."""
+
+    name: str
+    verbs: tuple[str, ...]
+    kind: str
+    group: str = ""
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,6 +66,26 @@ class ResourceType:
     columns: tuple[PrinterColumn, ...] = ()
     crd: bool = False
     list_kind: str = field(default="")
+    verbs: tuple[str, ...] = VERBS
+    subresources: tuple[Subresource, ...] = ()
+    #: A CRD's compiled structural schema per version (validation and pruning).
+    schemas: tuple[tuple[str, Node], ...] = field(default=(), compare=False, repr=False)
+
+    def subresource(self, name: str) -> Subresource | None:
+        """The subresource ``name`` if served (``status`` when ``has_status``)."""
+        for s in self.subresources:
+            if s.name == name:
+                return s
+        if name == "status" and self.has_status:
+            return Subresource("status", ("get", "patch", "update"), self.kind)
+        return None
+
+    def schema(self, version: str) -> Node | None:
+        """A CRD's compiled schema for ``version`` (None for built-ins or no schema)."""
+        for v, node in self.schemas:
+            if v == version:
+                return node
+        return None
 
     @property
     def key(self) -> str:
@@ -67,33 +101,6 @@ class ResourceType:
         """``apps/v1`` or ``v1``."""
         return f"{self.group}/{version}" if self.group else version
 
-
-def _core(plural: str, singular: str, kind: str, namespaced: bool = True,
-          short: tuple[str, ...] = (), status: bool = False,
-          cats: tuple[str, ...] = ()) -> ResourceType:
-    return ResourceType("", ("v1",), plural, singular, kind, namespaced, short, status, cats)
-
-
-BUILTINS: tuple[ResourceType, ...] = (
-    _core("namespaces", "namespace", "Namespace", False, ("ns",), True),
-    _core("pods", "pod", "Pod", True, ("po",), True, ("all",)),
-    _core("configmaps", "configmap", "ConfigMap", True, ("cm",)),
-    _core("secrets", "secret", "Secret"),
-    _core("services", "service", "Service", True, ("svc",), True, ("all",)),
-    _core("events", "event", "Event", True, ("ev",)),
-    _core("nodes", "node", "Node", False, ("no",), True),
-    _core("serviceaccounts", "serviceaccount", "ServiceAccount", True, ("sa",)),
-    ResourceType("apps", ("v1",), "deployments", "deployment", "Deployment", True,
-                 ("deploy",), True, ("all",)),
-    ResourceType("apps", ("v1",), "replicasets", "replicaset", "ReplicaSet", True,
-                 ("rs",), True, ("all",)),
-    ResourceType("apps", ("v1",), "statefulsets", "statefulset", "StatefulSet", True,
-                 ("sts",), True, ("all",)),
-    ResourceType("batch", ("v1",), "jobs", "job", "Job", True, (), True, ("all",)),
-    ResourceType("apiextensions.k8s.io", ("v1",), "customresourcedefinitions",
-                 "customresourcedefinition", "CustomResourceDefinition", False,
-                 ("crd", "crds"), True),
-)
 
 CRD_KEY = "apiextensions.k8s.io/customresourcedefinitions"
 NAMESPACE_KEY = "/namespaces"
@@ -116,6 +123,16 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
                                       str(c["jsonPath"])))
     plural = str(names.get("plural", ""))
     kind = str(names.get("kind", ""))
+    schemas = []
+    compiler = Compiler({}, free_form=False)
+    for v in versions:
+        schema = (v.get("schema") or {}).get("openAPIV3Schema")
+        if isinstance(schema, dict):
+            schemas.append((str(v["name"]), compiler.compile(schema)))
+    subs = [Subresource("status", ("get", "patch", "update"), kind)] if has_status else []
+    if any("scale" in (v.get("subresources") or {}) for v in versions):
+        subs.append(Subresource("scale", ("get", "patch", "update"), "Scale", "autoscaling",
+                                "v1"))
     return [ResourceType(
         group=str(spec.get("group", "")),
         versions=tuple(str(v["name"]) for v in versions),
@@ -129,6 +146,8 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
         columns=tuple(cols),
         crd=True,
         list_kind=str(names.get("listKind") or kind + "List"),
+        subresources=tuple(subs),
+        schemas=tuple(schemas),
     )]
 
 
@@ -153,7 +172,9 @@ class Registry:
         with self._lock:
             self._by_key = {}
             self._crd_owned = {}
-            self._rebuild(BUILTINS)
+            from hybridwait.testing.apiserver.builtin import builtin_types
+
+            self._rebuild(builtin_types())
 
     def _rebuild(self, types: Iterable[ResourceType]) -> None:
         by_key = dict(self._by_key)
@@ -236,17 +257,23 @@ class Registry:
                 continue
             entry: dict[str, Any] = {
                 "name": t.plural, "singularName": t.singular, "namespaced": t.namespaced,
-                "kind": t.kind, "verbs": VERBS,
+                "kind": t.kind, "verbs": list(t.verbs),
             }
             if t.short_names:
                 entry["shortNames"] = list(t.short_names)
             if t.categories:
                 entry["categories"] = list(t.categories)
             resources.append(entry)
-            if t.has_status:
-                resources.append({"name": f"{t.plural}/status", "singularName": "",
-                                  "namespaced": t.namespaced, "kind": t.kind,
-                                  "verbs": ["get", "patch", "update"]})
+            subs = t.subresources or ((t.subresource("status"),) if t.has_status else ())
+            for sub in subs:
+                if sub is None:
+                    continue
+                doc: dict[str, Any] = {"name": f"{t.plural}/{sub.name}", "singularName": "",
+                                       "namespaced": t.namespaced}
+                if sub.group or sub.version:
+                    doc.update({"group": sub.group, "version": sub.version})
+                doc.update({"kind": sub.kind, "verbs": list(sub.verbs)})
+                resources.append(doc)
         if not resources:
             return None
         gv = f"{group}/{version}" if group else version
