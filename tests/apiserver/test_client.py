@@ -156,7 +156,8 @@ def test_namespace_deletion_cascades(v1: client.CoreV1Api) -> None:
     with pytest.raises(ApiException) as ei:
         v1.create_namespaced_pod("tmp", pod("b"))
     assert ei.value.status == 403
-    v1.patch_namespaced_config_map("held", "tmp", {"metadata": {"finalizers": []}})
+    # A strategic merge patch merges finalizers (an empty list changes nothing): null clears.
+    v1.patch_namespaced_config_map("held", "tmp", {"metadata": {"finalizers": None}})
     with pytest.raises(ApiException):
         v1.read_namespace("tmp")
 

@@ -36,6 +36,7 @@ from hybridwait.testing.apiserver.errors import StatusError, bad_request, invali
 from hybridwait.testing.apiserver.patch import json_patch, merge_patch
 from hybridwait.testing.apiserver.resources import CRD_KEY, NAMESPACE_KEY, Registry, ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
+from hybridwait.testing.apiserver.smp import builtin_schema, strategic_merge
 from hybridwait.testing.apiserver.store import Store
 
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -48,6 +49,10 @@ STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 PATCH_TYPES = (MERGE_PATCH, STRATEGIC_PATCH, JSON_PATCH, APPLY_PATCH)
+# In the order a real server lists them in its 415; custom resources take no
+# strategic merge patch (their schema has no merge keys).
+_BUILTIN_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
+_CUSTOM_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
 
 
 def now_rfc3339() -> str:
@@ -434,12 +439,13 @@ class Api:
     def patch(self, rt: ResourceType, version: str, namespace: str, name: str,
               content_type: str, body: bytes, *, subresource: str = "",
               dry_run: bool = False) -> dict[str, Any]:
-        """Apply a merge / strategic-merge (as merge) / JSON / apply patch."""
+        """Apply a merge / strategic-merge / JSON / apply patch."""
         ctype = content_type.split(";")[0].strip().lower()
-        if ctype not in PATCH_TYPES:
+        accepted = _CUSTOM_PATCH_TYPES if rt.crd else _BUILTIN_PATCH_TYPES
+        if ctype not in accepted:
             raise StatusError(415, "UnsupportedMediaType",
                               f"the body of the request was in an unknown format - accepted "
-                              f"media types include: {', '.join(PATCH_TYPES)}")
+                              f"media types include: {', '.join(accepted)}")
         try:
             doc = yaml.safe_load(body) if ctype == APPLY_PATCH else json.loads(body)
         except (ValueError, yaml.YAMLError) as exc:
@@ -458,6 +464,9 @@ class Api:
                 raise not_found(rt.plural, name, rt.group)
             if ctype == JSON_PATCH:
                 patched = json_patch(old, doc)
+            elif ctype == STRATEGIC_PATCH:
+                patched = strategic_merge(old, doc,
+                                          builtin_schema(rt.group, version, rt.kind))
             else:
                 if not isinstance(doc, dict):
                     raise bad_request("a merge patch must be a JSON object")

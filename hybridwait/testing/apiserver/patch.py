@@ -1,5 +1,5 @@
-"""Patch documents: JSON merge patch (RFC 7386; also used for strategic merge
-patches, a documented simplification) and JSON patch (RFC 6902).
+"""Patch documents: JSON merge patch (RFC 7386) and JSON patch (RFC 6902);
+strategic merge patch lives in :mod:`hybridwait.testing.apiserver.smp`.
 
 Example::
 
@@ -21,8 +21,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
         return copy.deepcopy(patch)
     result: dict[str, Any] = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
-        if key.startswith("$"):  # strategic-merge directives ($patch, $retainKeys...)
-            continue
         if value is None:
             result.pop(key, None)
         else:
