@@ -32,6 +32,7 @@ from hybridwait.testing.apiserver.openapi import openapi_v3_group_version, opena
 from hybridwait.testing.apiserver.records import RequestLog, RequestRecord
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
+from hybridwait.testing.apiserver.subresources import BINDINGS_KEY, POD_KEY, NodeBound, Subresources
 from hybridwait.testing.apiserver.tables import to_table
 from hybridwait.testing.apiserver.watch import DropStream, WatchContext, WatchStream
 
@@ -100,7 +101,7 @@ def resolve(app: App, parts: list[str]) -> Route:
         raise _not_found_path()
     name = rest[1] if len(rest) > 1 else ""
     sub = rest[2] if len(rest) > 2 else ""
-    if sub and (sub != "status" or not rt.has_status):
+    if sub and rt.subresource(sub) is None:
         raise _not_found_path()
     return Route(rt, version, namespace, name, sub, watch_path)
 
@@ -417,6 +418,13 @@ class Handler(BaseHTTPRequestHandler):
         method = self.command
         if verb == "watch":
             return self._watch(route, query)
+        if route.subresource and route.subresource != "status":
+            return self._subresource(route, dry_run)
+        if method == "POST" and rt.key == BINDINGS_KEY and ns is not None:
+            body = self._decode(self._body())
+            name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
+            self._send_json(201, Subresources(api).bind(ns, str(name or ""), body))
+            return 201
         if method == "GET":
             if route.name:
                 obj = api.get(rt, ns or "", route.name)
@@ -469,6 +477,49 @@ class Handler(BaseHTTPRequestHandler):
         else:
             raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
         self._send_json(200, self._served(obj, route))
+        return 200
+
+    def _subresource(self, route: Route, dry_run: bool) -> int:
+        """``/scale``, ``pods/binding``, ``pods/eviction`` and the node-bound ones."""
+        subs = Subresources(self.server.app.api)
+        rt, ns, name, method = route.rt, route.namespace or "", route.name, self.command
+        sub = rt.subresource(route.subresource)
+        verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create"}.get(method)
+        if sub is None or verb not in sub.verbs:
+            raise StatusError(405, "MethodNotAllowed",
+                              "the server does not allow this method on the requested resource")
+        if route.subresource == "scale":
+            if method == "GET":
+                doc = subs.get_scale(rt, route.version, ns, name)
+            elif method == "PUT":
+                doc = subs.update_scale(rt, route.version, ns, name, self._decode(self._body()),
+                                        dry_run=dry_run)
+            else:
+                doc = subs.patch_scale(rt, route.version, ns, name,
+                                       self.headers.get("Content-Type") or "", self._body(),
+                                       dry_run=dry_run)
+            self._send_json(200, doc)
+            return 200
+        if rt.key == POD_KEY and route.subresource == "binding":
+            self._send_json(201, subs.bind(ns, name, self._decode(self._body())))
+            return 201
+        if rt.key == POD_KEY and route.subresource == "eviction":
+            raw = self._body()
+            self._send_json(201, subs.evict(ns, name, self._decode(raw) if raw.strip() else None))
+            return 201
+        try:
+            bound = NodeBound(route.subresource)
+        except ValueError:
+            raise _not_found_path() from None
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        text = subs.node_bound(bound, ns, name, (query.get("container") or [""])[0]).encode()
+        self._record(200)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(text)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(text)
         return 200
 
     def _body(self) -> bytes:
