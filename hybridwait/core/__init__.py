@@ -4,8 +4,9 @@ Go names become snake_case (``PollUntilContextCancel`` ->
 :func:`poll_until_context_cancel`); docs/api.md has the full table. Modules
 follow Go's files: ``backoff``, ``delay``, ``timer``, ``loop``, ``poll``,
 ``wait``, ``errors``, plus ``context`` (Go ``context``), ``clock``
-(``k8s.io/utils/clock``), ``crash`` (``runtime.HandleCrash``), ``duration``
-and ``waitable`` (the single blocking primitive).
+(``k8s.io/utils/clock``), ``crash`` (``runtime.HandleCrash``), ``duration``,
+``waitable`` (the single blocking primitive) and ``eventhook`` (how a
+``threading.Event`` stop is seen however its ``set()`` is reached).
 
 Example::
 
