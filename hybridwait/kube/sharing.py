@@ -14,6 +14,10 @@
   of its scope remains, plus the linger. Idle watches are stopped at the next
   wait, as events or bookmarks arrive, or at ``close()``.
 
+``statuses()`` reports how each watch in use is doing (a
+:class:`~hybridwait.kube.watcher.WatchStatus` each: state, health, waiters,
+counts, resourceVersion).
+
 ``coverage(key)`` tells a waiter how to read ``key``: ``"cache"`` (a healthy
 watch covers it), ``"pending"`` (a watch covering it is doing its first LIST:
 wait for its wake-up) or ``"api"`` (no trustworthy watch: GET it).
@@ -37,9 +41,9 @@ from hybridwait.kube.cache import Key, ObjectCache, Scope, WaiterRegistry
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.transport import Transport
-from hybridwait.kube.watcher import Watcher
+from hybridwait.kube.watcher import Watcher, WatchStatus
 
-__all__ = ["WatchManager"]
+__all__ = ["WatchManager", "WatchStatus"]
 
 log = logging.getLogger("hybridwait.kube.sharing")
 
@@ -203,6 +207,23 @@ class WatchManager:
         with self._lock:
             stopping = [w for w in self._stopped if w.alive]
             return [*self._narrow.values(), *self._wide.values(), *stopping]
+
+    def statuses(self) -> list[WatchStatus]:
+        """How every watch in use is doing (narrow and wide, lingering ones
+        included, not those being stopped): one :class:`WatchStatus
+        <hybridwait.kube.watcher.WatchStatus>` each, with the number of waits it
+        serves (a wide watch serves every wait of its scope).
+
+        Example::
+
+            [(s.resource, s.namespace, s.name, s.healthy) for s in mgr.statuses()]
+        """
+        with self._lock:
+            rows = [(w, self._refs.get((w.rtype.key, w.namespace), {}).get(str(w.name), 0))
+                    for w in self._narrow.values()]
+            rows += [(w, sum(self._refs.get((w.rtype.key, w.namespace), {}).values()))
+                     for w in self._wide.values()]
+        return [w.status(waiters=n) for w, n in rows]
 
     def active_count(self) -> int:
         """Watch connections in use (not stopping)."""

@@ -2,73 +2,110 @@
 
 A :class:`Watcher` owns one thread and one HTTP stream. It feeds every event
 into the shared :class:`~hybridwait.kube.cache.ObjectCache` and wakes only the
-waiters of the object an event touched. Its behaviour is a small state
-machine in the style of client-go's Reflector: every outcome of a LIST or a
-watch stream maps to exactly one action, in :data:`TRANSITIONS`:
+waiters of the object an event touched. The bytes of the stream are framed and
+decoded by :mod:`hybridwait.kube.watchstream`; what to do about each thing that
+happens is decided here, as a small state machine in the style of client-go's
+Reflector: every :class:`Outcome` maps to exactly one :class:`Action` in
+:data:`TRANSITIONS` (the next step, the delay before it, and what happens to the
+cache's trust). :func:`read_stream`, :func:`outcome_of_error`, :func:`settle`,
+:func:`delay_for` and :func:`trusted_after` are the pure decision functions the
+thread uses; they can be tested on plain bytes and exceptions, no server needed.
 
-* ``listed``: watch from the list's resourceVersion, at once;
-* ``list_failed``: list again after a backoff;
-* ``list_throttled`` (429/5xx): list again after ``Retry-After`` (else a backoff);
-* ``ended`` (the server's timeout): re-watch from the last resourceVersion, at once;
-* ``expired`` (410, HTTP or ERROR event): relist, at once;
-* ``forbidden`` (403 on watch): re-watch after a backoff; waiters poll the API meanwhile;
-* ``throttled`` (429/5xx on watch): re-watch after ``Retry-After`` (else a backoff);
-* ``refused`` (cannot connect, other HTTP errors): re-watch after a backoff;
-* ``broken`` (connection dropped, malformed line): re-watch from the last
-  resourceVersion, at once;
-* ``short`` (ended or broke within 1 s with no event, client-go's "very short
-  watch"): re-watch after a backoff;
-* ``stalled`` (no byte for ``stall_timeout``): re-watch at once (the silence was the wait);
-* ``stop``: end the thread.
+==================  ======================================  ===========  ===========
+outcome             next step                               delay        cache trust
+==================  ======================================  ===========  ===========
+``listed``          watch from the list's resourceVersion   none         gained
+``list_failed``     list                                    backoff      lost
+``list_throttled``  list (429/5xx)                          Retry-After  lost
+``opened``          read (headers arrived)                  none         kept
+``event``           read                                    none         gained
+``bookmark``        read                                    none         gained
+``ended``           re-watch from the last version          none         kept
+``expired``         relist (410, HTTP or ERROR event)       none         lost
+``forbidden``       re-watch (403 on watch)                 backoff      lost
+``throttled``       re-watch (429/5xx on watch)             Retry-After  lost
+``refused``         re-watch (no connection, other HTTP)    backoff      lost
+``broken``          re-watch (connection cut)               none         lost
+``malformed``       re-watch (a line that is not an event)  none         lost
+``error_event``     re-watch (ERROR event, not 410)         none         lost
+``too_long``        re-watch (a line over 16 MiB)           backoff      lost
+``short``           re-watch (< 1 s, no event)              backoff      lost
+``stalled``         re-watch (no byte for stall_timeout)    none         lost
+``stop``            end the thread                          none         lost
+==================  ======================================  ===========  ===========
+
+*Kept* trust means: trusted afterwards only if it was before. So a stream
+re-opened after a failure (a drop, a stall, a 429) is **not** trusted when its
+headers arrive: a stalled server answers headers and then sends nothing. The
+cache is trusted again once the stream proves live, by its first event or
+bookmark (or by a LIST). Meanwhile waiters read the API (D13 in
+docs/reliability.md).
 
 The backoff is client-go's reflector backoff built on the core's
 :class:`~hybridwait.Backoff`: 0.8 s doubling to a 30 s cap, jitter 1.0,
-back to 0.8 s after 2 minutes without failure. A stream that delivers no
-byte (bookmarks included) for ``stall_timeout`` seconds is ``stalled``.
-The server-side ``timeoutSeconds`` is randomized in [5, 10) minutes like
-client-go, and bookmarks are requested.
+back to 0.8 s after 2 minutes without failure; ``Retry-After`` (at most 30 s)
+replaces it after a 429/5xx that carries one. A stream that delivers no byte
+(bookmarks included) for ``stall_timeout`` seconds is ``stalled``. The
+server-side ``timeoutSeconds`` is randomized in [5, 10) minutes like client-go,
+and bookmarks are requested.
 
-The cache is *trusted* for an object (``healthy``) only while the stream is
-open after a completed LIST; otherwise waiters read the API directly.
 ``stop()`` ends the thread promptly, even while it is blocked in a read (the
-socket is shut down under it).
+socket is shut down under it). :meth:`Watcher.status` reports how the watch is
+doing as a :class:`WatchStatus`.
 
 Example::
 
     w = Watcher(transport, rtype, "default", "web-0", cache, registry, stats)
-    w.start(); ...; w.stop(); w.join(2)
+    w.start(); ...; w.status().healthy; w.stop(); w.join(2)
 """
 
 from __future__ import annotations
 
 import enum
-import json
 import logging
 import random
 import socket
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from hybridwait.core import Backoff, Clock, RealClock, with_cancel
 from hybridwait.core import background as _background
 from hybridwait.core.waitable import wait_any
+from hybridwait.kube import watchstream
 from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry, object_key, rv_of
 from hybridwait.kube.errors import ApiError, ConnectionFailed
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.transport import Transport
+from hybridwait.kube.watchstream import EventType, LineTooLong, MalformedLine, WatchEvent
 
-__all__ = ["TRANSITIONS", "Outcome", "State", "Watcher"]
+__all__ = [
+    "TRANSITIONS",
+    "Action",
+    "Delay",
+    "Outcome",
+    "State",
+    "Step",
+    "Trust",
+    "WatchStatus",
+    "Watcher",
+    "delay_for",
+    "outcome_of_error",
+    "read_stream",
+    "settle",
+    "trusted_after",
+]
 
 log = logging.getLogger("hybridwait.kube.watcher")
 
 MIN_WATCH_TIMEOUT = 300.0  # client-go's minWatchTimeout (5 min)
 LIST_PAGE = 500
 SHORT_WATCH = 1.0  # client-go: a watch ending this fast with no event is an error
-#: Longest watch line accepted (etcd's object limit is 1.5 MiB): a longer one
-#: means a broken or hostile stream; it is dropped (``refused``: back off).
-MAX_LINE = 16 * 1024 * 1024
+MAX_RETRY_AFTER = 30.0  # a server's Retry-After is honoured up to the backoff cap
+CONNECT_TIMEOUT = 10.0  # opening a watch stream
 
 
 class State(enum.Enum):
@@ -76,54 +113,291 @@ class State(enum.Enum):
 
     STARTING = "starting"
     LISTING = "listing"
+    CONNECTING = "connecting"
     WATCHING = "watching"
     BACKOFF = "backoff"
     STOPPED = "stopped"
 
 
 class Outcome(enum.Enum):
-    """How one LIST or one watch stream ended."""
+    """What happened: how a LIST or a watch stream ended, or what a stream delivered."""
 
     LISTED = "listed"
     LIST_FAILED = "list_failed"
     LIST_THROTTLED = "list_throttled"
+    OPENED = "opened"
+    EVENT = "event"
+    BOOKMARK = "bookmark"
     ENDED = "ended"
     EXPIRED = "expired"
     FORBIDDEN = "forbidden"
     THROTTLED = "throttled"
     REFUSED = "refused"
     BROKEN = "broken"
+    MALFORMED = "malformed"
+    ERROR_EVENT = "error_event"
+    TOO_LONG = "too_long"
     SHORT = "short"
     STALLED = "stalled"
     STOP = "stop"
 
 
-# outcome -> (next request: "list" | "watch" | "stop", delay: "none" | "backoff" | "retry_after",
-#             cache still trusted meanwhile?)
-TRANSITIONS: dict[Outcome, tuple[str, str, bool]] = {
-    Outcome.LISTED: ("watch", "none", True),
-    Outcome.LIST_FAILED: ("list", "backoff", False),
-    Outcome.LIST_THROTTLED: ("list", "retry_after", False),
-    Outcome.ENDED: ("watch", "none", True),
-    Outcome.EXPIRED: ("list", "none", False),
-    Outcome.FORBIDDEN: ("watch", "backoff", False),
-    Outcome.THROTTLED: ("watch", "retry_after", False),
-    Outcome.REFUSED: ("watch", "backoff", False),
-    Outcome.BROKEN: ("watch", "none", False),
-    Outcome.SHORT: ("watch", "backoff", False),
-    Outcome.STALLED: ("watch", "none", False),
-    Outcome.STOP: ("stop", "none", False),
-}
+class Step(enum.Enum):
+    """The watcher's next request."""
+
+    LIST = "list"
+    WATCH = "watch"
+    READ = "read"  # keep reading the open stream
+    STOP = "stop"
 
 
-def _api_outcome(exc: ApiError, listing: bool) -> Outcome:
-    if exc.status == 410:
-        return Outcome.EXPIRED
-    if exc.status == 429 or exc.status >= 500:
-        return Outcome.LIST_THROTTLED if listing else Outcome.THROTTLED
-    if exc.status == 403 and not listing:
-        return Outcome.FORBIDDEN
+class Delay(enum.Enum):
+    """How long to wait before the next step."""
+
+    NONE = "none"
+    BACKOFF = "backoff"  # the reflector backoff
+    RETRY_AFTER = "retry_after"  # the server's Retry-After, else the backoff
+
+
+class Trust(enum.Enum):
+    """What an outcome does to the cache's trust for this watch's scope."""
+
+    KEEP = "keep"  # trusted afterwards only if trusted before
+    GAIN = "gain"  # trusted (the stream or a LIST proved the cache current)
+    LOSE = "lose"  # not trusted: waiters read the API
+
+
+class Action(NamedTuple):
+    """What the watcher does after an outcome."""
+
+    step: Step
+    delay: Delay
+    trust: Trust
+
+
+_A = Action
+#: Every outcome and its one action (see the module doc's table).
+TRANSITIONS: Mapping[Outcome, Action] = MappingProxyType(
+    {
+        Outcome.LISTED: _A(Step.WATCH, Delay.NONE, Trust.GAIN),
+        Outcome.LIST_FAILED: _A(Step.LIST, Delay.BACKOFF, Trust.LOSE),
+        Outcome.LIST_THROTTLED: _A(Step.LIST, Delay.RETRY_AFTER, Trust.LOSE),
+        Outcome.OPENED: _A(Step.READ, Delay.NONE, Trust.KEEP),
+        Outcome.EVENT: _A(Step.READ, Delay.NONE, Trust.GAIN),
+        Outcome.BOOKMARK: _A(Step.READ, Delay.NONE, Trust.GAIN),
+        Outcome.ENDED: _A(Step.WATCH, Delay.NONE, Trust.KEEP),
+        Outcome.EXPIRED: _A(Step.LIST, Delay.NONE, Trust.LOSE),
+        Outcome.FORBIDDEN: _A(Step.WATCH, Delay.BACKOFF, Trust.LOSE),
+        Outcome.THROTTLED: _A(Step.WATCH, Delay.RETRY_AFTER, Trust.LOSE),
+        Outcome.REFUSED: _A(Step.WATCH, Delay.BACKOFF, Trust.LOSE),
+        Outcome.BROKEN: _A(Step.WATCH, Delay.NONE, Trust.LOSE),
+        Outcome.MALFORMED: _A(Step.WATCH, Delay.NONE, Trust.LOSE),
+        Outcome.ERROR_EVENT: _A(Step.WATCH, Delay.NONE, Trust.LOSE),
+        Outcome.TOO_LONG: _A(Step.WATCH, Delay.BACKOFF, Trust.LOSE),
+        Outcome.SHORT: _A(Step.WATCH, Delay.BACKOFF, Trust.LOSE),
+        Outcome.STALLED: _A(Step.WATCH, Delay.NONE, Trust.LOSE),
+        Outcome.STOP: _A(Step.STOP, Delay.NONE, Trust.LOSE),
+    }
+)
+
+
+# -- the pure decisions --------------------------------------------------------------
+def outcome_of_error(exc: BaseException, step: Step) -> Outcome:
+    """The outcome of a LIST (``step`` LIST) or a watch request (WATCH) that failed
+    with ``exc`` before a stream was open.
+
+    Example::
+
+        outcome_of_error(api_error(410, b"{}"), Step.WATCH)   # Outcome.EXPIRED
+    """
+    listing = step is Step.LIST
+    if isinstance(exc, ApiError):
+        if exc.status == 429 or exc.status >= 500:
+            return Outcome.LIST_THROTTLED if listing else Outcome.THROTTLED
+        if listing:
+            return Outcome.LIST_FAILED
+        if exc.status == 410:
+            return Outcome.EXPIRED
+        if exc.status == 403:
+            return Outcome.FORBIDDEN
+        return Outcome.REFUSED
+    if not listing and _is_read_timeout(exc):
+        return Outcome.STALLED  # headers did not come within stall_timeout
     return Outcome.LIST_FAILED if listing else Outcome.REFUSED
+
+
+def read_stream(
+    chunks: Iterable[bytes],
+    apply: Callable[[Sequence[WatchEvent]], None],
+    *,
+    stopping: Callable[[], bool] = lambda: False,
+    max_line: int | None = None,
+) -> Outcome:
+    """Read a watch stream's body to its end and say how it ended.
+
+    Each chunk's complete lines are decoded and handed to ``apply`` as one batch
+    (the events before a bad line are applied, the bad line ends the stream).
+    Returns ``ended`` (clean end), ``expired`` (ERROR 410), ``error_event``
+    (another ERROR), ``malformed``, ``too_long`` (a line over ``max_line``,
+    default :data:`~hybridwait.kube.watchstream.MAX_LINE`), ``stalled`` (urllib3's
+    read timeout), ``broken`` (the connection failed) or ``stop`` (``stopping()``).
+
+    Example::
+
+        read_stream([b'{"type":"BOOKMARK","object":{}}\\n'], print)   # Outcome.ENDED
+    """
+    framer = watchstream.LineFramer(max_line)
+    try:
+        for chunk in chunks:
+            if stopping():
+                return Outcome.STOP
+            out = _decode_batch(framer.feed(chunk), apply)
+            if out is not None:
+                return out
+        if stopping():
+            return Outcome.STOP
+        tail = framer.end()
+        out = _decode_batch([tail] if tail else [], apply)
+        return Outcome.ENDED if out is None else out
+    except LineTooLong as exc:
+        log.warning("%s; giving up on the stream", exc)
+        return Outcome.TOO_LONG
+    except Exception as exc:
+        if stopping():
+            return Outcome.STOP
+        if _is_read_timeout(exc):
+            return Outcome.STALLED
+        if _is_connection_error(exc):
+            log.info("watch stream broken: %s", type(exc).__name__)
+            return Outcome.BROKEN
+        raise
+
+
+def _decode_batch(
+    lines: list[bytes], apply: Callable[[Sequence[WatchEvent]], None]
+) -> Outcome | None:
+    events: list[WatchEvent] = []
+    out: Outcome | None = None
+    for line in lines:
+        try:
+            ev = watchstream.decode(line)
+        except MalformedLine as exc:
+            log.info("malformed watch line (%s); reconnecting", exc)
+            out = Outcome.MALFORMED
+            break
+        if ev.type is EventType.ERROR:
+            log.info("watch ERROR event %s %s", ev.code, ev.object.get("reason"))
+            out = Outcome.EXPIRED if ev.code == 410 else Outcome.ERROR_EVENT
+            break
+        events.append(ev)
+    if events:
+        apply(events)
+    return out
+
+
+def settle(outcome: Outcome, events: int, lasted: float) -> Outcome:
+    """client-go's "very short watch": a stream that ended or broke within
+    :data:`SHORT_WATCH` (1 s) without one event or bookmark is ``short`` (the
+    server is unhappy: back off instead of hammering it).
+
+    Example::
+
+        settle(Outcome.ENDED, 0, 0.2)    # Outcome.SHORT
+        settle(Outcome.ENDED, 3, 0.2)    # Outcome.ENDED
+    """
+    if outcome in (Outcome.ENDED, Outcome.BROKEN) and events == 0 and lasted < SHORT_WATCH:
+        return Outcome.SHORT
+    return outcome
+
+
+def delay_for(delay: Delay, retry_after: float | None, backoff: float) -> float:
+    """Seconds to wait: 0 for NONE, the server's ``Retry-After`` (clamped to
+    [0, 30]) for RETRY_AFTER when it sent one, else the ``backoff`` step.
+
+    Example::
+
+        delay_for(Delay.RETRY_AFTER, 1.0, 3.2)   # 1.0
+        delay_for(Delay.RETRY_AFTER, None, 3.2)  # 3.2
+    """
+    if delay is Delay.NONE:
+        return 0.0
+    if delay is Delay.RETRY_AFTER and retry_after is not None:
+        return min(max(retry_after, 0.0), MAX_RETRY_AFTER)
+    return backoff
+
+
+def trusted_after(trust: Trust, trusted: bool, synced: bool) -> bool:
+    """Whether the cache is trusted after an outcome with ``trust``, given that
+    it was ``trusted`` before and whether a LIST ever completed (``synced``).
+
+    Example::
+
+        trusted_after(Trust.KEEP, False, True)   # False: a re-opened stream is not trusted yet
+        trusted_after(Trust.GAIN, False, True)   # True: its first event proved it live
+    """
+    if trust is Trust.GAIN:
+        return synced
+    if trust is Trust.KEEP:
+        return trusted
+    return False
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    import urllib3
+
+    return isinstance(exc, urllib3.exceptions.ReadTimeoutError)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    import urllib3
+
+    # ValueError: reading a response closed under us (a cut or stop())
+    return isinstance(exc, (urllib3.exceptions.HTTPError, OSError, ValueError))
+
+
+# -- the status record -----------------------------------------------------------------
+@dataclass(frozen=True)
+class WatchStatus:
+    """How one watch connection is doing (see :meth:`WatchManager.statuses
+    <hybridwait.kube.sharing.WatchManager.statuses>`).
+
+    ``resource`` (e.g. ``pods``, ``deployments.apps``) and ``namespace`` (``""``:
+    cluster-scoped or all namespaces) name its scope; ``name`` is the one object
+    of a narrow watch (``fieldSelector=metadata.name=NAME``), None for a
+    namespace-wide one. ``healthy``: waiters read the cache for this scope
+    (else the API); ``since``: the engine clock's time (monotonic seconds) at
+    which ``healthy`` took its current value. ``waiters``: waits using it (0 while
+    it lingers). ``events``, ``bookmarks``, ``lists``, ``relists``,
+    ``reconnects`` (streams opened after the first), ``stalls``: its own
+    counts. ``resource_version``: where it would resume. ``last_outcome``: how
+    its last LIST or stream ended.
+
+    Example::
+
+        st = eng.watch_status()[0]
+        st.healthy, st.state is State.WATCHING, st.reconnects
+    """
+
+    resource: str
+    namespace: str
+    name: str | None
+    state: State
+    healthy: bool
+    since: float
+    waiters: int
+    events: int
+    bookmarks: int
+    lists: int
+    relists: int
+    reconnects: int
+    stalls: int
+    resource_version: str
+    last_outcome: Outcome | None
+
+    @property
+    def wide(self) -> bool:
+        """True for a namespace-wide (or cluster-wide) watch."""
+        return self.name is None
 
 
 def _abort(resp: Any) -> None:
@@ -182,6 +456,7 @@ class Watcher:
         self._resp: Any = None
         self._rv = ""
         self._healthy = False
+        self._since = self.clock.now()
         self._ever_synced = False
         self._failed = False
         self._epoch = -1
@@ -189,8 +464,11 @@ class Watcher:
         self.last_outcome: Outcome | None = None
         self._lists = 0
         self._watches = 0
+        self._events = 0
+        self._bookmarks = 0
+        self._stalls = 0
+        self._stream_events = 0  # events + bookmarks of the open stream
         self._retry_after: float | None = None
-        self._lines = 0
         self._delay = Backoff(
             duration=0.8, factor=2.0, jitter=1.0, steps=2**31 - 1, cap=30.0
         ).delay_with_reset(self.clock, 120.0)
@@ -231,6 +509,31 @@ class Watcher:
             and (self.name is None or key[2] == self.name)
         )
 
+    def status(self, waiters: int = 0) -> WatchStatus:
+        """A snapshot of how this watch is doing (``waiters``: told by the caller).
+
+        Example::
+
+            w.status().healthy
+        """
+        return WatchStatus(
+            resource=self.rtype.key,
+            namespace=self.namespace,
+            name=self.name,
+            state=self.state,
+            healthy=self._healthy,
+            since=self._since,
+            waiters=waiters,
+            events=self._events,
+            bookmarks=self._bookmarks,
+            lists=self._lists,
+            relists=max(self._lists - 1, 0),
+            reconnects=max(self._watches - 1, 0),
+            stalls=self._stalls,
+            resource_version=self._rv,
+            last_outcome=self.last_outcome,
+        )
+
     def start(self) -> None:
         """Start the thread."""
         self.stats.add("watchers_started")
@@ -260,39 +563,47 @@ class Watcher:
         return self._ctx.err() is not None
 
     def _run(self) -> None:
-        action = "list"
+        step = Step.LIST
         try:
             while not self._stopping():
-                if action == "list":
-                    self.state = State.LISTING
-                    outcome = self._list()
-                else:
-                    outcome = self._watch()
-                if self._stopping():
+                action = self._list() if step is Step.LIST else self._watch()
+                if self._stopping() or action.step is Step.STOP:
                     break
-                action, delay, trusted = TRANSITIONS[outcome]
-                self.last_outcome = outcome
-                if outcome is not Outcome.LISTED:
-                    log.debug("%r: %s -> %s (%s)", self, outcome.value, action, delay)
-                if not trusted:
-                    self._set_unhealthy()
-                if action == "stop":
-                    break
-                if delay != "none":
-                    self._sleep(delay)
+                step = action.step
+                if action.delay is not Delay.NONE:
+                    self._sleep(delay_for(action.delay, self._retry_after, self._delay()))
         except Exception:  # a bug must not kill waiters silently: they fall back to polling
             log.exception("%r crashed; waits on it fall back to polling", self)
         finally:
             self.state = State.STOPPED
-            self._set_unhealthy()
+            self.last_outcome = Outcome.STOP
+            self._trust(Trust.LOSE)
 
-    def _set_unhealthy(self) -> None:
+    def _decide(self, outcome: Outcome) -> Action:
+        """The one place an outcome becomes an action (and the cache's trust)."""
+        action = TRANSITIONS[outcome]
+        self._trust(action.trust)
+        if action.step is not Step.READ:
+            self.last_outcome = outcome
+            if outcome is Outcome.STALLED:
+                self._stalls += 1
+                self.stats.add("stalls")
+            if outcome is not Outcome.LISTED:
+                log.debug("%r: %s -> %s (%s)", self, outcome.value, action.step.value,
+                          action.delay.value)
+        return action
+
+    def _trust(self, trust: Trust) -> None:
         was = self._healthy
-        self._healthy = False
-        if not self._ever_synced:
-            self._failed = True
-        if was or not self._ever_synced:
-            self._wake_scope()  # let waiters switch to reading the API now
+        now = trusted_after(trust, was, self._ever_synced)
+        if now != was:
+            self._healthy = now
+            self._since = self.clock.now()
+        if trust is Trust.LOSE:
+            if not self._ever_synced:
+                self._failed = True
+            if was or not self._ever_synced:
+                self._wake_scope()  # let waiters switch to reading the API now
 
     def _wake_scope(self) -> None:
         if self.name is not None:
@@ -300,12 +611,9 @@ class Watcher:
         else:
             self.registry.wake_scope(self.rtype.key, self.namespace)
 
-    def _sleep(self, kind: str) -> None:
+    def _sleep(self, seconds: float) -> None:
         self.state = State.BACKOFF
-        d = self._delay()
-        if kind == "retry_after" and self._retry_after is not None:
-            d = min(max(self._retry_after, 0.0), 30.0)
-        timer = self.clock.new_timer(d)
+        timer = self.clock.new_timer(seconds)
         try:
             wait_any([self._ctx.done(), timer.c])
         finally:
@@ -317,7 +625,8 @@ class Watcher:
             q["fieldSelector"] = f"metadata.name={self.name}"
         return q
 
-    def _list(self) -> Outcome:
+    def _list(self) -> Action:
+        self.state = State.LISTING
         path = self.rtype.path(self.namespace or None)
         self._lists += 1
         self.stats.add("lists")
@@ -346,21 +655,22 @@ class Watcher:
                 if not cont:
                     rv = str(meta.get("resourceVersion") or "")
                     break
-        except ApiError as exc:
-            self._retry_after = exc.retry_after
+        except (ApiError, ConnectionFailed) as exc:
+            self._retry_after = exc.retry_after if isinstance(exc, ApiError) else None
             log.info("%r: list failed: %s", self, exc)
-            out = _api_outcome(exc, listing=True)
-            return Outcome.LIST_FAILED if out is Outcome.EXPIRED else out
-        except ConnectionFailed:
-            return Outcome.LIST_FAILED
+            return self._decide(outcome_of_error(exc, Step.LIST))
         if self._stopping():
-            return Outcome.STOP
+            return self._decide(Outcome.STOP)
         self._replace(items, rv)
-        return Outcome.LISTED
+        action = self._decide(Outcome.LISTED)
+        self._wake_scope()
+        if self._on_synced is not None:
+            self._on_synced(self)
+        return action
 
     def _replace(self, items: list[dict[str, Any]], rv: str) -> None:
         """Apply a LIST: store every item, delete what the cache has in scope but
-        the list lacks, then trust the cache and wake the scope's waiters."""
+        the list lacks (waking the waiters of what changed)."""
         rkey = self.rtype.key
         seen: set[Key] = set()
         epoch = self.cache.evictions
@@ -383,14 +693,8 @@ class Watcher:
         self._rv = rv
         self._epoch = epoch
         self._ever_synced = True
-        self._healthy = True
-        self._wake_scope()
-        if self._on_synced is not None:
-            self._on_synced(self)
 
-    def _watch(self) -> Outcome:
-        import urllib3
-
+    def _watch(self) -> Action:
         q = self._query()
         q.update(
             watch="true",
@@ -399,46 +703,29 @@ class Watcher:
             timeoutSeconds=int(MIN_WATCH_TIMEOUT * (random.random() + 1.0)),
         )
         path = self.rtype.path(self.namespace or None)
+        self.state = State.CONNECTING
         self._watches += 1
         self.stats.add("watches")
         if self._watches > 1:
             self.stats.add("reconnects")
         try:
-            resp = self.transport.open(path, q, timeout=(10.0, self.stall_timeout))
-        except ApiError as exc:
-            self._retry_after = exc.retry_after
+            resp = self.transport.open(path, q, timeout=(CONNECT_TIMEOUT, self.stall_timeout))
+        except Exception as exc:
+            if not isinstance(exc, (ApiError, ConnectionFailed)) and not _is_read_timeout(exc):
+                raise
+            self._retry_after = exc.retry_after if isinstance(exc, ApiError) else None
             log.info("%r: watch refused: %s", self, exc)
-            return _api_outcome(exc, listing=False)
-        except ConnectionFailed:
-            return Outcome.REFUSED
-        except urllib3.exceptions.ReadTimeoutError:
-            self.stats.add("stalls")
-            return Outcome.STALLED
+            return self._decide(outcome_of_error(exc, Step.WATCH))
         opened = self.clock.now()
-        self._lines = 0
+        self._stream_events = 0
         with self._lock:
             self._resp = resp
         if self._stopping():
             _abort(resp)
         self.state = State.WATCHING
-        if self._ever_synced:
-            self._healthy = True
+        self._decide(Outcome.OPENED)
         try:
-            out = self._read(resp)
-            if out in (Outcome.ENDED, Outcome.BROKEN):
-                return self._unless_short(out, opened)
-            return out
-        except urllib3.exceptions.ReadTimeoutError:
-            if self._stopping():
-                return Outcome.STOP
-            self.stats.add("stalls")
-            log.info("%r: no byte for %.1fs: stalled", self, self.stall_timeout)
-            return Outcome.STALLED
-        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
-            if self._stopping():
-                return Outcome.STOP
-            log.info("%r: stream broken: %s", self, type(exc).__name__)
-            return self._unless_short(Outcome.BROKEN, opened)
+            out = read_stream(watchstream.chunks_of(resp), self._apply, stopping=self._stopping)
         finally:
             with self._lock:
                 self._resp = None
@@ -447,110 +734,44 @@ class Watcher:
                 resp.release_conn()
             except Exception:  # noqa: S110 - the connection is discarded anyway
                 pass
+        if out is Outcome.STALLED:
+            log.info("%r: no byte for %.1fs: stalled", self, self.stall_timeout)
+        return self._decide(settle(out, self._stream_events, self.clock.since(opened)))
 
-    def _unless_short(self, out: Outcome, opened: float) -> Outcome:
-        """client-go's "very short watch": under a second and no event means the
-        server is unhappy, so back off instead of hammering it."""
-        if self._lines == 0 and self.clock.since(opened) < SHORT_WATCH:
-            return Outcome.SHORT
-        return out
-
-    def _read(self, resp: Any) -> Outcome:
-        """Read the stream to its end; every chunk read is applied to the cache
-        as a batch, and the waiters it touched are woken once, after it (so a
-        burst is not slowed by the threads it wakes)."""
-        parts: list[bytes] = []  # the incomplete last line, in pieces (no quadratic +=)
-        size = 0
-        chunks = resp.read_chunked(decode_content=True) if resp.chunked else resp.stream(65536)
+    def _apply(self, events: Sequence[WatchEvent]) -> None:
+        """Apply one chunk's events to the cache as a batch; then the stream has
+        proved live (trusted again), and the waiters it touched are woken once,
+        after the batch (a burst is not slowed by the threads it wakes)."""
         touched: dict[Key, None] = {}
-        try:
-            for chunk in chunks:
-                if self._stopping():
-                    return Outcome.STOP
-                if b"\n" not in chunk:
-                    parts.append(chunk)
-                    size += len(chunk)
-                    if size > MAX_LINE:
-                        log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
-                        return Outcome.REFUSED
-                    continue
-                parts.append(chunk)
-                *lines, rest = b"".join(parts).split(b"\n")
-                parts = [rest] if rest else []
-                size = len(rest)
-                if size > MAX_LINE:
-                    log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
-                    return Outcome.REFUSED
-                out = self._batch(lines, touched)
-                if out is not None:
-                    return out
-                if touched:
-                    self.registry.wake_many(touched)
-                    touched.clear()
-            if self._stopping():
-                return Outcome.STOP
-            buf = b"".join(parts)
-            if buf.strip():
-                out = self._batch([buf], touched)
-                if out is not None:
-                    return out
-            return Outcome.ENDED
-        finally:
-            if touched:
-                self.registry.wake_many(touched)
-
-    def _batch(self, lines: list[bytes], touched: dict[Key, None]) -> Outcome | None:
-        """Apply complete lines; the keys that changed go into ``touched``."""
-        events = 0
-        try:
-            for line in lines:
-                if len(line) > MAX_LINE:
-                    log.warning("%r: a watch line exceeds %d bytes; giving up", self, MAX_LINE)
-                    return Outcome.REFUSED
-                if line.strip():
-                    events += 1
-                    out = self._event(line, touched)
-                    if out is not None:
-                        return out
-            return None
-        finally:
-            if events:
-                self._lines += events
-                if self._on_activity is not None:
-                    now = self.clock.now()
-                    if now - self._last_activity_call >= 1.0:
-                        self._last_activity_call = now
-                        self._on_activity()
-
-    def _event(self, line: bytes, touched: dict[Key, None]) -> Outcome | None:
-        try:
-            ev = json.loads(line)
-            etype = ev["type"]
-            obj = ev["object"]
-            if not isinstance(obj, dict):
-                raise ValueError("object is not a mapping")
-        except (ValueError, KeyError, TypeError):
-            log.info("%r: malformed watch line; reconnecting", self)
-            return Outcome.BROKEN
-        if etype == "ERROR":
-            code = obj.get("code")
-            log.info("%r: watch ERROR event %s %s", self, code, obj.get("reason"))
-            return Outcome.EXPIRED if code == 410 else Outcome.BROKEN
-        rv = (obj.get("metadata") or {}).get("resourceVersion")
-        if etype == "BOOKMARK":
-            self.stats.add("bookmarks")
-        elif etype in ("ADDED", "MODIFIED", "DELETED"):
-            self.stats.add("events")
-            key = object_key(self.rtype.key, obj)
-            if etype == "DELETED":
-                changed = self.cache.apply_delete(key, rv_of(obj))
-            else:
-                changed = self.cache.apply(key, obj)
-            if changed:
-                touched[key] = None
-        else:
-            log.info("%r: unknown watch event type %r; reconnecting", self, etype)
-            return Outcome.BROKEN
-        if rv:
-            self._rv = str(rv)
-        return None
+        rkey = self.rtype.key
+        changes = 0
+        for ev in events:
+            if ev.type is not EventType.BOOKMARK:
+                changes += 1
+                obj = ev.object
+                key = object_key(rkey, obj)
+                if ev.type is EventType.DELETED:
+                    changed = self.cache.apply_delete(key, rv_of(obj))
+                else:
+                    changed = self.cache.apply(key, obj)
+                if changed:
+                    touched[key] = None
+            rv = ev.resource_version
+            if rv:
+                self._rv = rv
+        bookmarks = len(events) - changes
+        self._events += changes
+        self._bookmarks += bookmarks
+        self._stream_events += len(events)
+        if changes:
+            self.stats.add("events", changes)
+        if bookmarks:
+            self.stats.add("bookmarks", bookmarks)
+        self._decide(Outcome.EVENT if changes else Outcome.BOOKMARK)
+        if touched:
+            self.registry.wake_many(touched)
+        if self._on_activity is not None:
+            now = self.clock.now()
+            if now - self._last_activity_call >= 1.0:
+                self._last_activity_call = now
+                self._on_activity()

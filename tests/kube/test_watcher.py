@@ -126,9 +126,9 @@ def test_a_burst_is_applied_before_its_waiters_wake(fake_apiserver, kube):
 def test_an_oversized_watch_line_is_refused_not_buffered(fake_apiserver, kube, monkeypatch):
     """A watch line longer than MAX_LINE (16 MiB; 50 kB here) ends the stream as
     ``refused`` (back off, cache not trusted) instead of growing a buffer."""
-    import hybridwait.kube.watcher as watcher_mod
+    import hybridwait.kube.watchstream as watchstream_mod
 
-    monkeypatch.setattr(watcher_mod, "MAX_LINE", 50_000)
+    monkeypatch.setattr(watchstream_mod, "MAX_LINE", 50_000)
     kube.pod("a")
     w, _ = make_watcher(fake_apiserver, None)
     w.start()
@@ -137,8 +137,146 @@ def test_an_oversized_watch_line_is_refused_not_buffered(fake_apiserver, kube, m
         kube.v1.patch_namespaced_pod(
             "a", "default", {"metadata": {"annotations": {"big": "x" * 200_000}}}
         )
-        _until(lambda: w.last_outcome is Outcome.REFUSED)
+        _until(lambda: w.last_outcome is Outcome.TOO_LONG)
         assert not w.healthy
     finally:
         w.stop()
         assert w.join(2)
+
+
+def test_a_stream_reopened_after_a_stall_is_not_trusted_before_its_first_event(
+    fake_apiserver, kube
+):
+    """D13: a stalled server answers a re-watch with headers and then nothing.
+    The re-opened stream is not trusted on its headers; its first event is the
+    proof that it is live (waiters read the API until then)."""
+    kube.pod("a")
+    api = fake_apiserver.api_client()
+    stats = Stats()
+    w = Watcher(Transport(api), Discovery(Transport(api)).resolve("pods"), "default", None,
+                ObjectCache(100), WaiterRegistry(), stats, stall_timeout=0.5)
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        fake_apiserver.faults.stall_watches(60.0)
+        _until(lambda: w.status().stalls >= 1, timeout=10)
+        reopened = False
+        while w.status().stalls < 3:  # the re-opened streams stall too
+            st = w.status()
+            assert not st.healthy, st
+            reopened = reopened or st.state is State.WATCHING
+            time.sleep(0.01)
+        assert reopened, "no re-opened stream seen while stalled"
+        assert w.last_outcome is Outcome.STALLED
+        fake_apiserver.faults.clear()
+        time.sleep(0.3)  # the stream flows again, but has nothing to send yet
+        assert not w.healthy
+        kube.ready("a")  # its event proves the stream live
+        _until(lambda: w.healthy, timeout=10)
+        st = w.status()
+        assert st.events >= 1 and st.reconnects >= 3 and st.stalls >= 3
+        assert (w.cache.get(("pods", "default", "a")) or {})["status"]["phase"] == "Running"
+    finally:
+        w.stop()
+        assert w.join(2)
+        api.close()
+
+
+def test_429_on_rewatch_waits_retry_after_not_the_backoff(fake_apiserver, kube):
+    """A re-watch answered 429 with ``Retry-After: 2`` is retried after 2 s (the
+    first backoff step would be 0.8 to 1.6 s); the cache is not trusted meanwhile."""
+    kube.pod("a")
+    clock = FakeClock()
+    w, stats = make_watcher(fake_apiserver, None, clock)
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        kube.ready("a")  # an event: the stream that gets cut is not a "very short" one
+        _until(lambda: stats.snapshot()["events"] >= 1)
+        fake_apiserver.faults.fail_next(1, 429, retry_after=2, verb="watch")
+        fake_apiserver.faults.drop_watches()
+        _until(lambda: w.last_outcome is Outcome.THROTTLED and w.state is State.BACKOFF)
+        _until(clock.has_waiters)
+        assert not w.healthy
+        n = stats.snapshot()["watches"]
+        clock.step(1.9)
+        time.sleep(0.05)
+        assert stats.snapshot()["watches"] == n, "retried before Retry-After"
+        clock.step(0.2)
+        _until(lambda: stats.snapshot()["watches"] == n + 1 and w.state is State.WATCHING)
+        assert stats.snapshot()["lists"] == 1  # a throttled watch resumes, no relist
+    finally:
+        w.stop()
+        assert w.join(2)
+
+
+def test_a_malformed_line_rewatches_at_once_from_the_last_version(fake_apiserver, kube):
+    kube.pod("a")
+    w, stats = make_watcher(fake_apiserver, None)
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        kube.ready("a")
+        _until(lambda: stats.snapshot()["events"] >= 1)
+        rv = w.status().resource_version
+        fake_apiserver.faults.malformed_line()
+        _until(lambda: w.status().reconnects == 1 and fake_apiserver.watch_count() == 1)
+        assert w.status().last_outcome is Outcome.MALFORMED
+        watches = [r for r in fake_apiserver.requests if r.verb == "watch"]
+        assert watches[-1].query["resourceVersion"] == rv
+        assert stats.snapshot()["lists"] == 1
+    finally:
+        w.stop()
+        assert w.join(2)
+
+
+def test_compaction_makes_the_resumed_watch_relist(fake_apiserver, kube):
+    kube.pod("a")
+    w, _ = make_watcher(fake_apiserver, None)
+    w.start()
+    try:
+        _until(lambda: w.healthy and fake_apiserver.watch_count() == 1)
+        fake_apiserver.faults.stall_watches(60)
+        kube.ready("a")  # held back by the stall, then compacted away
+        fake_apiserver.faults.compact()
+        fake_apiserver.faults.drop_watches()
+        _until(lambda: w.status().reconnects == 1 and not w.healthy)
+        fake_apiserver.faults.clear()  # the resumed stream says 410 Expired
+        _until(lambda: w.status().relists == 1 and w.healthy, timeout=10)
+        assert (w.cache.get(("pods", "default", "a")) or {})["status"]["phase"] == "Running"
+        assert w.last_outcome is Outcome.LISTED
+    finally:
+        w.stop()
+        assert w.join(2)
+
+
+def test_statuses_report_each_watch_in_use(fake_apiserver, kube):
+    """WatchManager.statuses(): one record per watch in use, with its waiters."""
+    from hybridwait.kube.sharing import WatchManager
+
+    kube.pod("a")
+    kube.pod("b")
+    api = fake_apiserver.api_client()
+    t = Transport(api)
+    rtype = Discovery(t).resolve("pods")
+    mgr = WatchManager(t, ObjectCache(100), WaiterRegistry(), Stats(), linger=0)
+    try:
+        mgr.acquire(rtype, ("pods", "default", "a"))
+        _until(lambda: [s.healthy for s in mgr.statuses()] == [True])
+        (st,) = mgr.statuses()
+        assert (st.resource, st.namespace, st.name, st.wide) == ("pods", "default", "a", False)
+        assert st.waiters == 1 and st.lists == 1 and st.state is State.WATCHING
+        mgr.acquire(rtype, ("pods", "default", "b"))
+        mgr.acquire(rtype, ("pods", "default", "b"))
+        # the wide watch syncs, then the narrow one is retired
+        _until(lambda: [(s.wide, s.healthy) for s in mgr.statuses()] == [(True, True)])
+        (wide,) = mgr.statuses()
+        assert wide.name is None and wide.waiters == 3 and wide.resource_version
+        mgr.release(rtype, ("pods", "default", "a"))
+        mgr.release(rtype, ("pods", "default", "b"))
+        assert [s.waiters for s in mgr.statuses()] == [1]
+        mgr.release(rtype, ("pods", "default", "b"))
+        assert mgr.statuses() == []  # linger 0: stopped with its last waiter
+    finally:
+        assert mgr.close()
+        api.close()
