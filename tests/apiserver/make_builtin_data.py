@@ -57,7 +57,12 @@ def _normalise(node: Any) -> Any:
             rest = [x for x in t if x != "null"]
             if len(rest) == 1:
                 out["type"] = rest[0]
-        # kubernetes-validate adds enum [kind] / [apiVersion]: not in the real document.
+        if "x-kubernetes-group-version-kind" in out:
+            # kubernetes-validate adds enum [kind] / [apiVersion]: not in the real document.
+            for f in ("apiVersion", "kind"):
+                prop = (out.get("properties") or {}).get(f)
+                if isinstance(prop, dict):
+                    prop.pop("enum", None)
         return out
     if isinstance(node, list):
         return [_normalise(v) for v in node]

@@ -25,22 +25,29 @@ import copy
 import datetime
 import json
 import random
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from hybridwait.testing.apiserver.errors import StatusError, bad_request, invalid, not_found
+from hybridwait.testing.apiserver.admission import REVIEW_KEYS, Admission, review_status
+from hybridwait.testing.apiserver.defaults import has_generation
+from hybridwait.testing.apiserver.errors import (
+    CauseType,
+    FieldError,
+    StatusError,
+    bad_request,
+    invalid,
+    not_found,
+)
 from hybridwait.testing.apiserver.patch import json_patch, merge_patch
 from hybridwait.testing.apiserver.resources import CRD_KEY, NAMESPACE_KEY, Registry, ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.smp import builtin_schema, strategic_merge
 from hybridwait.testing.apiserver.store import Store
+from hybridwait.testing.apiserver.validation import FieldValidation
 
-_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -113,6 +120,7 @@ class Api:
     def __init__(self, store: Store, registry: Registry) -> None:
         self.store = store
         self.registry = registry
+        self.admission = Admission()
         self.seed_namespaces()
 
     def seed_namespaces(self) -> None:
@@ -156,20 +164,6 @@ class Api:
         obj["apiVersion"] = rt.api_version(version)
         obj["kind"] = rt.kind
         return obj
-
-    def _validate_name(self, rt: ResourceType, name: str) -> None:
-        causes: list[str] = []
-        if rt.key == NAMESPACE_KEY:
-            if len(name) > 63 or not _LABEL.match(name):
-                causes.append(f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 '
-                              "label must consist of lower case alphanumeric characters or "
-                              "'-', and must start and end with an alphanumeric character")
-        elif len(name) > 253 or not _SUBDOMAIN.match(name):
-            causes.append(f'metadata.name: Invalid value: "{name}": a lowercase RFC 1123 '
-                          "subdomain must consist of lower case alphanumeric characters, "
-                          "'-' or '.', and must start and end with an alphanumeric character")
-        if causes:
-            raise invalid(rt.kind, name, causes, rt.group)
 
     def _live_namespace(self, name: str) -> None:
         ns = self.store.get(NAMESPACE_KEY, "", name)
@@ -234,9 +228,13 @@ class Api:
 
     # -- create ------------------------------------------------------------
     def create(self, rt: ResourceType, version: str, namespace: str, body: Any,
-               *, dry_run: bool = False) -> dict[str, Any]:
-        """Create ``body``; 409 AlreadyExists, 422 Invalid, 404 for a missing namespace."""
+               *, dry_run: bool = False, field_validation: FieldValidation = FieldValidation.WARN,
+               warnings: builtins.list[str] | None = None) -> dict[str, Any]:
+        """Create ``body``; 400 if it does not decode (``field_validation``; unknown
+        fields are pruned, and listed in ``warnings`` under Warn), 409 AlreadyExists,
+        422 Invalid, 404 for a missing namespace."""
         obj = self._check_body(rt, version, body)
+        self.admission.decode(rt, version, obj, field_validation, warnings)
         meta = _meta(obj)
         ns = self._ns(rt, namespace)
         if rt.namespaced:
@@ -254,22 +252,28 @@ class Api:
         if not name:
             gen = meta.get("generateName")
             if not gen or not isinstance(gen, str):
-                raise invalid(rt.kind, "", [
-                    "metadata.name: Required value: name or generateName is required"], rt.group)
+                raise invalid(rt.kind, "", [FieldError(
+                    CauseType.REQUIRED, "metadata.name", "name or generateName is required")],
+                    rt.group)
             name = gen + "".join(random.choice(_GEN_ALPHABET) for _ in range(5))
             meta["name"] = name
         if not isinstance(name, str):
             raise bad_request("metadata.name must be a string")
-        self._validate_name(rt, name)
-        if rt.key == CRD_KEY:
-            self._validate_crd(obj)
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_rfc3339()
-        meta["generation"] = 1
+        meta.pop("generation", None)
+        if has_generation(rt):
+            meta["generation"] = 1
         for f in ("deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion",
                   "managedFields", "selfLink"):
             meta.pop(f, None)
+        self.admission.finish(rt, obj, None, version)
+        if rt.key == CRD_KEY:
+            self._validate_crd(obj)
         self._defaults(rt, obj)
+        if rt.key in REVIEW_KEYS:
+            obj["status"] = review_status(rt)
+            return obj  # reviews are answered, never stored
         with self.store.lock:
             if rt.namespaced:
                 self._live_namespace(ns)
@@ -288,18 +292,9 @@ class Api:
     def _defaults(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         if rt.has_status and rt.key != CRD_KEY:
             obj.pop("status", None)  # status is only written through the subresource
-        if rt.key == "/pods":
-            obj.setdefault("spec", {})
-            if isinstance(obj["spec"], dict):
-                obj["spec"].setdefault("restartPolicy", "Always")
-            obj["status"] = {"phase": "Pending"}
-        elif rt.key == NAMESPACE_KEY:
-            obj["status"] = {"phase": "Active"}
-        elif rt.key in ("apps/deployments", "apps/replicasets", "apps/statefulsets"):
-            spec = obj.setdefault("spec", {})
-            if isinstance(spec, dict):
-                spec.setdefault("replicas", 1)
-            obj["status"] = {}
+        initial = self.admission.defaulter.initial_status(rt)
+        if initial is not None:
+            obj["status"] = copy.deepcopy(initial)
         elif rt.key == CRD_KEY:
             spec = obj.get("spec") or {}
             names = dict(spec.get("names") or {})
@@ -356,8 +351,11 @@ class Api:
 
     # -- update / patch ----------------------------------------------------------
     def update(self, rt: ResourceType, version: str, namespace: str, name: str, body: Any,
-               *, subresource: str = "", dry_run: bool = False) -> dict[str, Any]:
-        """Replace the object (PUT); 409 Conflict on a stale ``resourceVersion``."""
+               *, subresource: str = "", dry_run: bool = False,
+               field_validation: FieldValidation = FieldValidation.WARN,
+               warnings: builtins.list[str] | None = None) -> dict[str, Any]:
+        """Replace the object (PUT); 409 Conflict on a stale ``resourceVersion``;
+        decoding and validation as for :meth:`create`."""
         obj = self._check_body(rt, version, body)
         meta = _meta(obj)
         if meta.get("name") and meta["name"] != name:
@@ -368,10 +366,13 @@ class Api:
             raise bad_request("the namespace of the provided object does not match the "
                               "namespace sent on the request")
         with self.store.lock:
-            return self._update_locked(rt, ns, name, obj, subresource, dry_run)
+            return self._update_locked(rt, ns, name, obj, subresource, dry_run,
+                                       field_validation=field_validation, warnings=warnings)
 
     def _update_locked(self, rt: ResourceType, ns: str, name: str, obj: dict[str, Any],
-                       subresource: str, dry_run: bool) -> dict[str, Any]:
+                       subresource: str, dry_run: bool, *,
+                       field_validation: FieldValidation = FieldValidation.WARN,
+                       warnings: builtins.list[str] | None = None) -> dict[str, Any]:
         old = self.store.get(rt.key, ns, name)
         if old is None:
             raise not_found(rt.plural, name, rt.group)
@@ -385,6 +386,8 @@ class Api:
                 "been modified; please apply your changes to the latest version and try again",
                 details={"name": name, "group": rt.group, "kind": rt.plural},
             )
+        version = str(obj.get("apiVersion", "")).rsplit("/", 1)[-1]
+        self.admission.decode(rt, version, obj, field_validation, warnings)
         if subresource == "status":
             new = copy.deepcopy(old)
             if "status" in obj:
@@ -418,10 +421,11 @@ class Api:
                     raise invalid(rt.kind, name, [
                         "metadata.finalizers: Forbidden: no new finalizers can be added if "
                         "the object is being deleted"], rt.group)
+            self.admission.finish(rt, new, old, version)
             if rt.key == CRD_KEY:
                 self._validate_crd(new)
                 new["status"] = copy.deepcopy(old.get("status", {}))
-            if _spec_part(new) != _spec_part(old):
+            if "generation" in old_meta and _spec_part(new) != _spec_part(old):
                 new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if _comparable(new) == _comparable(old):
             return old  # a no-op update writes nothing
@@ -438,7 +442,8 @@ class Api:
 
     def patch(self, rt: ResourceType, version: str, namespace: str, name: str,
               content_type: str, body: bytes, *, subresource: str = "",
-              dry_run: bool = False) -> dict[str, Any]:
+              dry_run: bool = False, field_validation: FieldValidation = FieldValidation.WARN,
+              warnings: builtins.list[str] | None = None) -> dict[str, Any]:
         """Apply a merge / strategic-merge / JSON / apply patch."""
         ctype = content_type.split(";")[0].strip().lower()
         accepted = _CUSTOM_PATCH_TYPES if rt.crd else _BUILTIN_PATCH_TYPES
@@ -460,7 +465,8 @@ class Api:
                     doc.setdefault("metadata", {})
                     if isinstance(doc["metadata"], dict):
                         doc["metadata"]["name"] = name
-                    return self.create(rt, version, ns, doc, dry_run=dry_run)
+                    return self.create(rt, version, ns, doc, dry_run=dry_run,
+                                       field_validation=field_validation, warnings=warnings)
                 raise not_found(rt.plural, name, rt.group)
             if ctype == JSON_PATCH:
                 patched = json_patch(old, doc)
@@ -483,7 +489,8 @@ class Api:
             # A patch only conflicts when it names a resourceVersion itself.
             if not meta.get("resourceVersion"):
                 obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-            return self._update_locked(rt, ns, name, obj, subresource, dry_run)
+            return self._update_locked(rt, ns, name, obj, subresource, dry_run,
+                                       field_validation=field_validation, warnings=warnings)
 
     # -- delete ------------------------------------------------------------------
     def delete(self, rt: ResourceType, namespace: str, name: str,

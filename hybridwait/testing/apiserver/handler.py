@@ -26,14 +26,25 @@ import yaml
 
 from hybridwait.testing.apiserver import protobuf
 from hybridwait.testing.apiserver.api import Api
-from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.errors import StatusError, bad_request, status_json
 from hybridwait.testing.apiserver.faults import Faults
-from hybridwait.testing.apiserver.openapi import openapi_v3_group_version, openapi_v3_index
+from hybridwait.testing.apiserver.openapi import (
+    openapi_v2,
+    openapi_v3_group_version,
+    openapi_v3_index,
+)
 from hybridwait.testing.apiserver.records import RequestLog, RequestRecord
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.subresources import BINDINGS_KEY, POD_KEY, NodeBound, Subresources
-from hybridwait.testing.apiserver.tables import to_table
+from hybridwait.testing.apiserver.tables import (
+    Form,
+    WatchRender,
+    negotiate,
+    render_list,
+    render_one,
+)
+from hybridwait.testing.apiserver.validation import FieldValidation
 from hybridwait.testing.apiserver.watch import DropStream, WatchContext, WatchStream
 
 log = logging.getLogger("hybridwait.testing.apiserver")
@@ -108,6 +119,25 @@ def resolve(app: App, parts: list[str]) -> Route:
 
 def _truthy(v: str | None) -> bool:
     return v is not None and v.lower() in ("1", "true", "yes")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for Strict decoding: a repeated key is a 400."""
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise StatusError(400, "BadRequest",
+                              f'strict decoding error: duplicate field "{k}"')
+        out[k] = v
+    return out
+
+
+def _warning_headers(warnings: list[str]) -> dict[str, str]:
+    """The ``Warning: 299 - "..."`` header (RFC 7234 warn-code 299, as a real
+    server sends for unknown fields under ``fieldValidation=Warn``)."""
+    if not warnings:
+        return {}
+    return {"Warning": ", ".join(f"299 - {json.dumps(w)}" for w in warnings)}
 
 
 class _Sink:
@@ -185,8 +215,11 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._dispatch()
 
-    def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body, separators=(",", ":")).encode()
+    def _send_json(self, code: int, body: Any, headers: dict[str, str] | None = None,
+                   data: bytes | None = None) -> None:
+        if data is None:
+            # A Go server's encoder ends every JSON body with a newline.
+            data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
         self._record(code)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -202,7 +235,7 @@ class Handler(BaseHTTPRequestHandler):
         headers = {}
         if err.retry_after is not None:
             headers["Retry-After"] = str(max(1, round(err.retry_after)))
-        self._send_json(err.code, err.status(), headers)
+        self._send_json(err.code, None, headers, status_json(err.status()))
 
     def _read_body(self) -> bytes:
         te = (self.headers.get("Transfer-Encoding") or "").lower()
@@ -264,7 +297,7 @@ class Handler(BaseHTTPRequestHandler):
         return StatusError(413, "RequestEntityTooLarge",
                            f"the request body is larger than {MAX_BODY_BYTES} bytes")
 
-    def _decode(self, raw: bytes) -> Any:
+    def _decode(self, raw: bytes, mode: FieldValidation = FieldValidation.WARN) -> Any:
         ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         if ctype == protobuf.CONTENT_TYPE:
             return protobuf.decode(raw)
@@ -277,6 +310,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if ctype in ("application/yaml", "application/x-yaml", "text/yaml"):
                 return yaml.safe_load(raw)
+            if mode is FieldValidation.STRICT:
+                return json.loads(raw, object_pairs_hook=_no_duplicates)
             return json.loads(raw)
         except (ValueError, yaml.YAMLError) as exc:
             raise bad_request(f"the request body is not valid JSON: {exc}") from None
@@ -394,6 +429,12 @@ class Handler(BaseHTTPRequestHandler):
                                                    "serverAddress": f"127.0.0.1:{port}"}]}
         elif parts == ["api", "v1"]:
             doc = reg.resource_list("", "v1")
+        elif parts == ["openapi", "v2"]:
+            accept = self.headers.get("Accept") or "*/*"
+            if "json" not in accept and "*/*" not in accept:
+                raise StatusError(406, "NotAcceptable",
+                                  "only application/json is served for /openapi/v2")
+            doc = openapi_v2(reg)
         elif parts == ["openapi", "v3"]:
             doc = openapi_v3_index(reg, self.server.app.api.store.revision)
         elif len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
@@ -416,6 +457,11 @@ class Handler(BaseHTTPRequestHandler):
         ns = route.namespace
         dry_run = query.get("dryRun") == "All"
         method = self.command
+        self._check_verb(route, verb)
+        mode = FieldValidation.WARN
+        if method in ("POST", "PUT", "PATCH"):
+            mode = FieldValidation.parse(query.get("fieldValidation"))
+        warnings: list[str] = []
         if verb == "watch":
             return self._watch(route, query)
         if route.subresource and route.subresource != "status":
@@ -427,13 +473,10 @@ class Handler(BaseHTTPRequestHandler):
             return 201
         if method == "GET":
             if route.name:
-                obj = api.get(rt, ns or "", route.name)
-                obj = self._served(obj, route)
-                if self._wants_table():
-                    self._send_json(200, to_table(rt, [obj], obj["metadata"]["resourceVersion"],
-                                                  query.get("includeObject", "Metadata")))
-                else:
-                    self._send_json(200, obj)
+                out = negotiate(self.headers.get("Accept"))
+                obj = self._served(api.get(rt, ns or "", route.name), route)
+                self._send_json(200, render_one(out, rt, obj,
+                                                query.get("includeObject", "Metadata")))
                 return 200
             return self._list(route, query)
         if method == "POST":
@@ -441,9 +484,9 @@ class Handler(BaseHTTPRequestHandler):
                 raise StatusError(405, "MethodNotAllowed",
                                   "the server does not allow this method on the requested "
                                   "resource")
-            obj = api.create(rt, route.version, ns or "", self._decode(self._body()),
-                             dry_run=dry_run)
-            self._send_json(201, self._served(obj, route))
+            obj = api.create(rt, route.version, ns or "", self._decode(self._body(), mode),
+                             dry_run=dry_run, field_validation=mode, warnings=warnings)
+            self._send_json(201, self._served(obj, route), _warning_headers(warnings))
             return 201
         if not route.name:
             if method == "DELETE":
@@ -456,15 +499,16 @@ class Handler(BaseHTTPRequestHandler):
                               "the server does not allow this method on the requested resource")
         if method == "PUT":
             obj = api.update(rt, route.version, ns or "", route.name,
-                             self._decode(self._body()), subresource=route.subresource,
-                             dry_run=dry_run)
+                             self._decode(self._body(), mode), subresource=route.subresource,
+                             dry_run=dry_run, field_validation=mode, warnings=warnings)
         elif method == "PATCH":
             raw = self._body()
             if not raw.strip():
                 raise bad_request("the patch body is empty")
             obj = api.patch(rt, route.version, ns or "", route.name,
                             self.headers.get("Content-Type") or "", raw,
-                            subresource=route.subresource, dry_run=dry_run)
+                            subresource=route.subresource, dry_run=dry_run,
+                            field_validation=mode, warnings=warnings)
         elif method == "DELETE":
             raw = self._body()
             options: dict[str, Any] = {}
@@ -476,8 +520,19 @@ class Handler(BaseHTTPRequestHandler):
             obj = api.delete(rt, ns or "", route.name, options, dry_run=dry_run)
         else:
             raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
-        self._send_json(200, self._served(obj, route))
+        self._send_json(200, self._served(obj, route), _warning_headers(warnings))
         return 200
+
+    def _check_verb(self, route: Route, verb: str) -> None:
+        """405 for a verb the resource does not serve (``bindings`` only create,
+        reviews only create, ``componentstatuses`` only get and list)."""
+        if route.subresource:
+            return
+        if verb == "delete" and not route.name:
+            verb = "deletecollection"
+        if verb not in route.rt.verbs:
+            raise StatusError(405, "MethodNotAllowed",
+                              "the server does not allow this method on the requested resource")
 
     def _subresource(self, route: Route, dry_run: bool) -> int:
         """``/scale``, ``pods/binding``, ``pods/eviction`` and the node-bound ones."""
@@ -534,9 +589,6 @@ class Handler(BaseHTTPRequestHandler):
             return obj
         return {**obj, "apiVersion": api_version}
 
-    def _wants_table(self) -> bool:
-        return "as=Table" in (self.headers.get("Accept") or "")
-
     def _list_doc(self, route: Route, items: list[dict[str, Any]], rv: str,
                   cont: str = "", remaining: int | None = None) -> dict[str, Any]:
         rt = route.rt
@@ -555,18 +607,15 @@ class Handler(BaseHTTPRequestHandler):
             limit = int(query.get("limit") or 0)
         except ValueError:
             raise bad_request("limit must be an integer") from None
+        out = negotiate(self.headers.get("Accept"))
         page = api.list(route.rt, route.namespace,
                         LabelSelector.parse(query.get("labelSelector")),
                         FieldSelector.parse(query.get("fieldSelector")),
                         limit, query.get("continue", ""))
-        if self._wants_table():
-            doc = to_table(route.rt, [self._served(o, route) for o in page.items],
-                           page.resource_version, query.get("includeObject", "Metadata"),
-                           page.continue_token)
-        else:
-            doc = self._list_doc(route, page.items, page.resource_version,
-                                 page.continue_token, page.remaining)
-        self._send_json(200, doc)
+        doc = self._list_doc(route, page.items, page.resource_version,
+                             page.continue_token, page.remaining)
+        self._send_json(200, render_list(out, route.rt, doc["items"], doc,
+                                         query.get("includeObject", "Metadata")))
         return 200
 
     def _watch(self, route: Route, query: dict[str, str]) -> int:
@@ -581,6 +630,9 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError(rv_text)
             except ValueError:
                 raise bad_request(f"invalid resourceVersion {rv_text!r}") from None
+        out = negotiate(self.headers.get("Accept"))
+        render = None if out.form is Form.OBJECT else WatchRender(
+            out, route.rt, query.get("includeObject", "Metadata"))
         timeout: float | None = None
         if query.get("timeoutSeconds"):
             try:
@@ -592,6 +644,7 @@ class Handler(BaseHTTPRequestHandler):
             LabelSelector.parse(query.get("labelSelector")), fields,
             resource_version=rv_text, bookmarks=_truthy(query.get("allowWatchBookmarks")),
             timeout=timeout, send_initial_events=_truthy(query.get("sendInitialEvents")),
+            render=render,
         )
         opening, cursor = stream.start()
         try:
