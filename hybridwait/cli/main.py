@@ -2,6 +2,8 @@
 
 Example::
 
+    $ hybridwait --version
+    hybridwait 0.1.0
     $ hybridwait fake-apiserver --port 8080
     $ hybridwait wait pod/web-0 --for=condition=Ready --timeout=60s
 """
@@ -24,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hybridwait",
         description="Wait for Kubernetes objects with one shared watch and a polling fallback.",
     )
+    from hybridwait import __version__
+
+    parser.add_argument("--version", action="version", version=f"hybridwait {__version__}",
+                        help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
         try:

@@ -1,5 +1,6 @@
-"""Live progress for ``hybridwait demo``: a ``tqdm`` bar on a terminal, plain
-timestamped lines otherwise (logs, CI, pipes).
+"""Live progress: for ``hybridwait demo`` a ``tqdm`` bar on a terminal, plain
+timestamped lines otherwise (logs, CI, pipes); for ``hybridwait wait -f`` a
+status board of every object, on a terminal only.
 
 Example::
 
@@ -11,10 +12,11 @@ Example::
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, TextIO
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "StatusBoard"]
 
 
 class Progress:
@@ -92,3 +94,63 @@ class Progress:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+class StatusBoard:
+    """Live status of each object of a multi-object wait, redrawn in place on a
+    terminal (as ``kpt live status`` shows it); nothing at all on anything else.
+
+    ``update(states)`` takes :class:`hybridwait.kube.objects.ObjectState` items;
+    ``clear()`` erases the board (call it before writing other lines to the
+    terminal, then ``update`` again); ``close()`` erases it for good.
+
+    Example::
+
+        board = StatusBoard(sys.stderr)
+        board.update(states)     # deployments/web  InProgress  ready: 1/3
+        board.close()
+    """
+
+    def __init__(self, stream: TextIO, tty: bool | None = None, width: int | None = None) -> None:
+        self.stream = stream
+        self.tty = bool(stream.isatty()) if tty is None else tty
+        self.width = width
+        self._drawn: list[str] = []
+
+    def _lines(self, states: Sequence[Any]) -> list[str]:
+        width = self.width
+        if width is None:
+            import shutil
+
+            width = shutil.get_terminal_size((100, 20)).columns
+        name_w = min(max((len(str(s.resource)) for s in states), default=0), 48)
+        lines = []
+        for s in states:
+            mark = "✓" if s.done else " "
+            text = f"{mark} {s.resource!s:<{name_w}}  {s.status.status.value:<11}  " + (
+                s.status.message)
+            lines.append(text[: max(width - 1, 10)])
+        return lines
+
+    def update(self, states: Sequence[Any]) -> None:
+        """Redraw the board if anything shown changed (terminal only)."""
+        if not self.tty:
+            return
+        lines = self._lines(states)
+        if lines == self._drawn:
+            return
+        self.clear()
+        self.stream.write("".join(line + "\n" for line in lines))
+        self.stream.flush()
+        self._drawn = lines
+
+    def clear(self) -> None:
+        """Erase the board (cursor back where it started)."""
+        if self.tty and self._drawn:
+            self.stream.write(f"\x1b[{len(self._drawn)}F\x1b[J")
+            self.stream.flush()
+        self._drawn = []
+
+    def close(self) -> None:
+        """Erase the board; the command's own lines tell the outcome."""
+        self.clear()

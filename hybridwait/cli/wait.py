@@ -35,20 +35,32 @@ WAIT_FLAGS = FlagSet(
     [
         Flag("all", "bool", False,
              "Select all resources in the namespace of the specified resource types"),
+        Flag("any", "bool", False,
+             "hybridwait only: end when any one of the repeated --for conditions holds (OR) "
+             "instead of all of them (AND)."),
         Flag("all-namespaces", "bool", False,
              "If present, list the requested object(s) across all namespaces. Namespace in "
              "current context is ignored even if specified with --namespace.", shorthand="A"),
         Flag("context", "string", "", "The name of the kubeconfig context to use"),
+        Flag("fail-for", "string_array", [],
+             "hybridwait only: a condition (same forms as --for) that ends the wait with an "
+             "error at once when it holds, e.g. --fail-for=condition=Failed on a Job, "
+             "--fail-for=delete. Repeatable (any one ends it)."),
         Flag("field-selector", "string", "",
              "Selector (field query) to filter on, supports '=', '==', and '!='.(e.g. "
              "--field-selector key1=value1,key2=value2). The server only supports a limited "
              "number of field queries per type."),
+        Flag("filename", "string_array", [],
+             "identifying the resource: a manifest file, a directory of them (.json, .yaml, "
+             ".yml) or - for stdin. Repeatable.", shorthand="f"),
         Flag("for", "string_array", [],
-             "The condition to wait on: [create|delete|condition=condition-name[=condition-"
-             "value]|jsonpath='{JSONPath expression}'=[JSONPath value]]. The default "
-             "condition-value is true. Condition values are compared after Unicode simple case "
-             "folding, which is a more general form of case-insensitivity. Repeat it to wait "
-             "for several conditions (all must hold)."),
+             "The condition to wait on: [create|delete|ready|condition=condition-name[="
+             "condition-value]|jsonpath='{JSONPath expression}'=[JSONPath value]]. The "
+             "default condition-value is true. Condition values are compared after Unicode "
+             "simple case folding, which is a more general form of case-insensitivity. "
+             "ready (hybridwait only) waits until the object is up by kstatus's rules and "
+             "fails at once if it failed. Repeat it to wait for several conditions (all must "
+             "hold, or any with --any)."),
         Flag("kubeconfig", "string", "", "Path to the kubeconfig file to use for CLI requests."),
         Flag("namespace", "string", "",
              "If present, the namespace scope for this CLI request", shorthand="n"),
@@ -57,6 +69,9 @@ WAIT_FLAGS = FlagSet(
              "direct GET/LIST (pure polling)."),
         Flag("output", "string", "", "Output format. One of: (json, yaml, name).",
              shorthand="o"),
+        Flag("recursive", "bool", True,
+             "Process the directory used in -f, --filename recursively. Useful when you want "
+             "to manage related manifests organized within the same directory.", shorthand="R"),
         Flag("poll-interval", "duration", "5s",
              "hybridwait only: how often the polling fallback re-checks, as a Go duration "
              "(the watch wakes waiters at once whatever this is)."),
@@ -97,11 +112,21 @@ Examples:
   # Wait for a deployment to be Available with 3 ready replicas
   hybridwait wait deploy/api --for=condition=Available --for=jsonpath='{{.status.readyReplicas}}'=3
 
+  # Wait until everything in app.yaml is up (kstatus readiness); fail at once if something fails
+  hybridwait wait -f app.yaml --for=ready --timeout=5m
+
+  # Wait for a Job to complete, failing as soon as it fails
+  hybridwait wait job/pi --for=condition=Complete --fail-for=condition=Failed
+
+  # Wait for a Job to be Complete or Failed, whichever comes first
+  hybridwait wait job/pi --for=condition=Complete --for=condition=Failed --any
+
 Options:
 {flags}
 Usage:
   hybridwait wait ([resource.group/resource.name | resource.group [(-l label | --all)]) \
-[--for=create|--for=delete|--for condition=available|--for=jsonpath='{{}}'[=value]] [options]
+[--for=create|--for=delete|--for=ready|--for condition=available|--for=jsonpath='{{}}'[=value]] \
+[options]
 """
 
 _NO_RESOURCES = """\
@@ -180,9 +205,43 @@ def _error_line(exc: BaseException) -> str:
             return f"error: You must be logged in to the server ({exc.message})"
         return str(exc)
     if isinstance(exc, errors.ConnectionFailed):
-        return str(exc)
+        return _connection_line(exc)
     text = str(exc) or type(exc).__name__
     return text if text.startswith("error: ") else f"error: {text}"
+
+
+def _connection_line(exc: BaseException) -> str:
+    """kubectl's line for an unreachable server: "was refused" for a refused or
+    reset connection, "Unable to connect to the server: context deadline
+    exceeded" when the connection or the answer timed out (D9)."""
+    cause = exc.__cause__
+    if isinstance(cause, TimeoutError) or "Timeout" in str(cause or "").partition(":")[0]:
+        return "Unable to connect to the server: context deadline exceeded"
+    return str(exc)
+
+
+def _check_conditions(fors: list[str], fail_fors: list[str], any_: bool) -> None:
+    """``--for``, ``--fail-for`` and ``--any`` checked before anything is read."""
+    from hybridwait.kube.conditions import parse_for
+
+    if not fors:
+        raise _Fail('error: unrecognized condition: ""')
+    parsed = []
+    for spec in fors:
+        try:
+            parsed.append(repr(parse_for(spec)))
+        except ValueError as exc:
+            raise _Fail(f"error: {exc}") from None
+    for spec in fail_fors:
+        try:
+            cond = parse_for(spec)
+        except ValueError as exc:
+            raise _Fail(f"error: --fail-for: {exc}") from None
+        if repr(cond) in parsed:
+            raise _Fail(f"error: --fail-for={spec} is also a --for condition: "
+                        "the wait could never succeed")
+    if any_ and len(fors) < 2:
+        raise _Fail("error: --any needs at least two --for conditions to choose from")
 
 
 def _parse_resources(args: list[str], values: dict[str, Any], namespace: str) -> _Request:
@@ -236,7 +295,6 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
         raise _Fail(f"error: {exc}") from None
 
     from hybridwait.kube import errors
-    from hybridwait.kube.conditions import parse_for
     from hybridwait.kube.kubeconfig import load
 
     try:
@@ -247,15 +305,16 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
         raise _Fail(_error_line(exc)) from None
 
     fors: list[str] = list(values["for"])
-    if not fors:
-        raise _Fail('error: unrecognized condition: ""')
-    for spec in fors:
-        try:
-            parse_for(spec)
-        except ValueError as exc:
-            raise _Fail(f"error: {exc}") from None
+    fail_fors: list[str] = list(values["fail-for"])
+    _check_conditions(fors, fail_fors, bool(values["any"]))
 
-    req = _parse_resources(args, values, str(values["namespace"]) or default_ns)
+    files: list[str] = list(values["filename"])
+    manifests: list[Any] = []
+    req = _Request()
+    if files:
+        manifests = _load_files(files, args, values)
+    else:
+        req = _parse_resources(args, values, str(values["namespace"]) or default_ns)
     timeout_ns = int(values["timeout"])
     timeout = ONE_WEEK if timeout_ns < 0 else timeout_ns / 1e9
     poll_interval = int(values["poll-interval"]) / 1e9
@@ -268,16 +327,70 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
     engine_opts: dict[str, Any] = {"api_client": api_client, "poll_interval": poll_interval}
     if values["no-watch"]:
         engine_opts["watch"] = False
+    conds = _Conditions(fors, fail_fors, bool(values["any"]))
     with cancel_on_signals() as ctx:
         eng = Engine(**engine_opts)
         try:
-            return _Visitor(eng, fors, ctx, timeout, printer, out).run(req, err)
+            if manifests:
+                ns = str(values["namespace"]) or default_ns
+                return _FileWait(eng, conds, ctx, timeout, printer, out, err).run(manifests, ns)
+            return _Visitor(eng, conds, ctx, timeout, printer, out).run(req, err)
         finally:
             try:
                 eng.close()
                 api_client.close()  # the engine does not own a client it was given
             except Exception:  # the outcome is already decided; closing is best effort
                 log.debug("engine close failed", exc_info=True)
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    """What ``--for``, ``--fail-for`` and ``--any`` ask of every object."""
+
+    fors: list[str]
+    fail_fors: list[str]
+    any_: bool
+
+    def wait_options(self) -> dict[str, Any]:
+        """``for_`` (and ``fail_for`` when given) for the engine."""
+        from hybridwait.kube.conditions import any_of
+
+        opts: dict[str, Any] = {"for_": any_of(*self.fors) if self.any_ else self.fors}
+        if self.fail_fors:
+            opts["fail_for"] = self.fail_fors
+        return opts
+
+    @property
+    def lines_per_object(self) -> int:
+        """kubectl >= 1.34 prints the line once per ``--for``; ``--any`` once."""
+        return 1 if self.any_ else len(self.fors)
+
+    @property
+    def is_delete(self) -> bool:
+        return any(f.lower() == "delete" for f in self.fors)
+
+    @property
+    def is_ready(self) -> bool:
+        return any(f.lower() == "ready" for f in self.fors)
+
+
+def _load_files(files: list[str], args: list[str], values: dict[str, Any]) -> list[Any]:
+    """``-f``: every object of the manifests, or kubectl's error before any wait."""
+    from hybridwait.kube.objects import ManifestError, load_manifests
+
+    if args:
+        raise _Fail("error: resource/name arguments cannot be provided when a path is specified")
+    if values["selector"] or values["field-selector"]:
+        raise _Fail("error: -l/--selector and --field-selector cannot be used with -f/--filename")
+    if values["all-namespaces"]:
+        raise _Fail("error: -A/--all-namespaces cannot be used with -f/--filename")
+    try:
+        manifests = load_manifests(files, recursive=bool(values["recursive"]))
+    except ManifestError as exc:
+        raise _Fail(f"error: {exc}") from None
+    if not manifests:
+        raise _Fail("error: no objects passed to wait on")
+    return manifests
 
 
 @dataclass
@@ -293,16 +406,16 @@ class _Visitor:
     """kubectl's visit: objects one by one in its order, one shared deadline, errors
     collected and printed at the end (kubectl's ContinueOnError aggregate)."""
 
-    def __init__(self, eng: Any, fors: list[str], ctx: Any, timeout: float,
+    def __init__(self, eng: Any, conds: _Conditions, ctx: Any, timeout: float,
                  printer: Printer, out: TextIO) -> None:
         self.eng = eng
-        self.fors = fors
+        self.conds = conds
         self.ctx = ctx
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
         self.printer = printer
         self.out = out
-        self.is_delete = any(f.lower() == "delete" for f in fors)
+        self.is_delete = conds.is_delete
 
     def _plural(self, arg: str) -> str:
         kind = arg.partition("/")[0]
@@ -370,8 +483,8 @@ class _Visitor:
         if self.timeout > 0 and time.monotonic() >= self.deadline:
             return self._timed_out(arg)  # kubectl: the shared context has expired
         try:
-            obj = self.eng.wait(arg, namespace=namespace or None, for_=self.fors,
-                                timeout=self._remaining(), ctx=self.ctx)
+            obj = self.eng.wait(arg, namespace=namespace or None, timeout=self._remaining(),
+                                ctx=self.ctx, **self.conds.wait_options())
         except errors.NotFound as exc:
             if self.is_delete:
                 return None
@@ -379,8 +492,10 @@ class _Visitor:
             return _Failure(text, text)
         except WaitTimeout:
             return self._timed_out(arg)
-        except (errors.ApiError, errors.ConnectionFailed) as exc:
+        except errors.ApiError as exc:
             return _Failure(str(exc), str(exc))
+        except errors.ConnectionFailed as exc:
+            return _Failure(_connection_line(exc), _connection_line(exc))
         except errors.KubeError as exc:
             return _Failure(_error_line(exc), str(exc))
         self._emit(obj)
@@ -406,13 +521,13 @@ class _Visitor:
     def _emit(self, obj: Any) -> None:
         if not isinstance(obj, dict):
             return
-        for _ in self.fors:  # kubectl >= 1.34 prints the line once per --for
+        for _ in range(self.conds.lines_per_object):
             self.out.write(self.printer.format(obj))
         self.out.flush()
 
     def _wait_all_at_once(self, req: _Request) -> int:
         """Fallback when the engine cannot list: one wait over every match."""
-        opts: dict[str, Any] = {"for_": self.fors, "ctx": self.ctx}
+        opts: dict[str, Any] = {"ctx": self.ctx, **self.conds.wait_options()}
         if req.selector:
             opts["selector"] = req.selector
         if req.field_selector:
@@ -431,3 +546,98 @@ class _Visitor:
             for obj in objs if isinstance(objs, list) else [objs]:
                 self._emit(obj)
         return 0
+
+
+class _FileWait:
+    """``-f``: every object of the manifests waited on at once (one engine, shared
+    watches, one deadline). A ``condition met`` line per object in manifest order
+    as soon as it and every one before it are met; the rest of the met ones at the
+    end; then the errors. A multi-object wait shows a live status board on stderr
+    when stderr is a terminal."""
+
+    def __init__(self, eng: Any, conds: _Conditions, ctx: Any, timeout: float,
+                 printer: Printer, out: TextIO, err: TextIO) -> None:
+        from hybridwait.cli.progress import StatusBoard
+
+        self.eng = eng
+        self.conds = conds
+        self.ctx = ctx
+        self.timeout = timeout
+        self.printer = printer
+        self.out = out
+        self.err = err
+        self.board = StatusBoard(err)
+        self.printed: set[int] = set()
+        self.next = 0  # the first object (in order) not printed yet
+        self.states: list[Any] = []
+
+    def _print(self, state: Any) -> None:
+        if state.index in self.printed or state.object is None:
+            return
+        self.printed.add(state.index)
+        for _ in range(self.conds.lines_per_object):
+            self.out.write(self.printer.format(state.object))
+        self.out.flush()
+
+    def progress(self, states: Any) -> None:
+        """Called by :func:`wait_objects` in this thread while it waits."""
+        self.states = list(states)
+        ready = []
+        while self.next < len(self.states) and self.states[self.next].done:
+            ready.append(self.states[self.next])
+            self.next += 1
+        if ready:
+            self.board.clear()
+            for st in ready:
+                self._print(st)
+        if len(self.states) > 1:
+            self.board.update(self.states)
+
+    def _flush_met(self) -> None:
+        self.board.close()
+        for st in self.states:
+            if st.done:
+                self._print(st)
+
+    def run(self, manifests: list[Any], namespace: str) -> int:
+        from hybridwait.core import Canceled
+        from hybridwait.kube import errors
+        from hybridwait.kube.objects import ObjectsTimeout, wait_objects
+
+        try:
+            wait_objects(self.eng, manifests, namespace=namespace, timeout=self.timeout,
+                         ctx=self.ctx, progress=self.progress, **self.conds.wait_options())
+        except Canceled:
+            self.board.close()
+            return 1
+        except ObjectsTimeout as exc:
+            self._flush_met()
+            lines = [self._timeout_text(st) for st in exc.unmet]
+            if len(lines) == 1:
+                self.err.write(f"error: {lines[0]}\n")
+            else:
+                self.err.write("".join(line + "\n" for line in lines))
+            return 1
+        except errors.ApiError as exc:
+            self._flush_met()
+            self.err.write(f"{exc}\n")
+            return 1
+        except errors.ConnectionFailed as exc:
+            self._flush_met()
+            self.err.write(_connection_line(exc) + "\n")
+            return 1
+        except (errors.KubeError, ValueError) as exc:
+            self._flush_met()
+            self.err.write(_error_line(exc) + "\n")
+            return 1
+        self._flush_met()
+        return 0
+
+    def _timeout_text(self, state: Any) -> str:
+        if self.timeout == 0:
+            text = f"condition not met for {state.resource}"
+        else:
+            text = f"timed out waiting for the condition on {state.resource}"
+        if self.conds.is_ready:  # hybridwait-only wait: say why it is not up
+            text += f" ({state.status})"
+        return text
