@@ -30,6 +30,7 @@ from hybridwait.testing.apiserver.faults import Faults
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.store import Event, Store, Watcher, encode_event
+from hybridwait.testing.apiserver.tables import WatchRender
 
 # Idle streams check this often whether their client went away.
 LIVENESS_INTERVAL = 2.0
@@ -72,7 +73,7 @@ class WatchStream:
     def __init__(self, ctx: WatchContext, rt: ResourceType, version: str,
                  namespace: str | None, labels: LabelSelector, fields: FieldSelector,
                  *, resource_version: str, bookmarks: bool, timeout: float | None,
-                 send_initial_events: bool = False) -> None:
+                 send_initial_events: bool = False, render: WatchRender | None = None) -> None:
         self.ctx = ctx
         self.rt = rt
         self.api_version = rt.api_version(version)
@@ -83,6 +84,7 @@ class WatchStream:
         self.bookmarks = bookmarks
         self.timeout = timeout
         self.send_initial_events = send_initial_events
+        self.render = render  # Table / PartialObjectMetadata events (None: the objects)
         self._filtered = bool(labels.requirements or fields.requirements)
         self.watcher = Watcher(rt.key, self._offer)
         self._stopping = ctx.stopping  # this server generation's flag
@@ -116,21 +118,24 @@ class WatchStream:
                     return None
             elif not now:
                 return None
-        if type_ == ev.type and ev.obj.get("apiVersion") == self.api_version:
+        if (self.render is None and type_ == ev.type
+                and ev.obj.get("apiVersion") == self.api_version):
             return ev.line()
         return encode_event(type_, self._as_served(ev.obj))
 
     def _as_served(self, obj: dict[str, Any]) -> dict[str, Any]:
-        if obj.get("apiVersion") == self.api_version:
-            return obj
-        return {**obj, "apiVersion": self.api_version}
+        if obj.get("apiVersion") != self.api_version:
+            obj = {**obj, "apiVersion": self.api_version}
+        return obj if self.render is None else self.render.render(obj)
 
     def _bookmark(self, rv: int, initial_end: bool = False) -> bytes:
         meta: dict[str, Any] = {"resourceVersion": str(rv)}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return encode_event("BOOKMARK", {"kind": self.rt.kind, "apiVersion": self.api_version,
-                                         "metadata": meta})
+        obj = {"kind": self.rt.kind, "apiVersion": self.api_version, "metadata": meta}
+        if self.render is not None:
+            obj = self.render.render(obj, bookmark=True)
+        return encode_event("BOOKMARK", obj)
 
     @staticmethod
     def _expired(rv: int, oldest: int) -> bytes:
