@@ -128,7 +128,11 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
     for v in versions:
         schema = (v.get("schema") or {}).get("openAPIV3Schema")
         if isinstance(schema, dict):
-            schemas.append((str(v["name"]), compiler.compile(schema)))
+            # Every object has apiVersion, kind and metadata, whatever the schema says.
+            props = dict(schema.get("properties") or {})
+            props.update(apiVersion={"type": "string"}, kind={"type": "string"},
+                         metadata={"type": "object", "x-kubernetes-preserve-unknown-fields": True})
+            schemas.append((str(v["name"]), compiler.compile({**schema, "properties": props})))
     subs = [Subresource("status", ("get", "patch", "update"), kind)] if has_status else []
     if any("scale" in (v.get("subresources") or {}) for v in versions):
         subs.append(Subresource("scale", ("get", "patch", "update"), "Scale", "autoscaling",
