@@ -198,8 +198,8 @@ def _expand(doc: Any, source: str) -> list[Manifest]:
         for item in doc["items"]:
             out += _expand(item, source)
         return out
-    name = (doc.get("metadata") or {}).get("name") if isinstance(doc.get("metadata"),
-                                                                  Mapping) else None
+    meta = doc.get("metadata")
+    name = meta.get("name") if isinstance(meta, Mapping) else None
     if not isinstance(name, str) or not name:
         raise ManifestError("resource name must be provided")
     return [Manifest(doc, source)]

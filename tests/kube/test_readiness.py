@@ -78,3 +78,48 @@ def test_all_of_fails_when_ready_fails() -> None:
     both = c.all_of("ready", "condition=Complete")
     with pytest.raises(WaitFailed):
         both(job(("Failed", "True")))
+
+
+# -- loading manifests for -f (no server) ----------------------------------------------------
+
+
+def test_load_manifests_order_lists_empty_documents_and_json(tmp_path: Any) -> None:
+    import io
+    import json
+
+    from hybridwait.kube.objects import STDIN, load_manifests
+
+    d = tmp_path / "d"
+    (d / "sub").mkdir(parents=True)
+    (d / "b.yaml").write_text(
+        "---\n# only a comment\n---\napiVersion: v1\nkind: List\nitems:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: l1}}\n"
+        "- {apiVersion: v1, kind: Secret, metadata: {name: l2}}\n---\n")
+    (d / "a.json").write_text(json.dumps(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}))
+    (d / "sub" / "c.yml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: deep}\n")
+    (d / "README.md").write_text("# not a manifest")
+    got = load_manifests([str(d)])
+    assert [m.object["metadata"]["name"] for m in got] == ["j", "l1", "l2", "deep"]
+    assert got[0].source == str(d / "a.json")
+    flat = load_manifests([str(d)], recursive=False)
+    assert [m.object["metadata"]["name"] for m in flat] == ["j", "l1", "l2"]
+    piped = load_manifests(["-"], stdin=io.StringIO(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p}\n"))
+    assert [(m.object["metadata"]["name"], m.source) for m in piped] == [("p", STDIN)]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe not utf-8", "not UTF-8"),
+    (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x}\n", "error converting YAML"),
+    (b"just a string\n", "a document is not an object"),
+    (b"apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap}\n",
+     "resource name must be provided"),
+])
+def test_load_manifests_errors(tmp_path: Any, content: bytes, message: str) -> None:
+    from hybridwait.kube.objects import ManifestError, load_manifests
+
+    f = tmp_path / "m.yaml"
+    f.write_bytes(content)
+    with pytest.raises(ManifestError, match=message):
+        load_manifests([str(f)])
