@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -333,3 +334,78 @@ def test_field_error_text_and_status_encoding() -> None:
     assert status_json({"m": "<a&b>"}) == b'{"m":"\\u003ca\\u0026b\\u003e"}\n'
     assert FieldValidation.parse(None) is FieldValidation.WARN
     assert FieldValidation.parse("Strict") is FieldValidation.STRICT
+
+
+# -- bad input ---------------------------------------------------------------------------
+
+_TEMPLATE: dict[str, Any] = {
+    "metadata": {"labels": {"app": "d"}},
+    "spec": {"containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 80}],
+                             "livenessProbe": {"httpGet": {"port": 80}}}],
+             "volumes": [{"name": "v", "configMap": {"name": "x"}}]}}
+_VALID: list[tuple[str, dict[str, Any]]] = [
+    (PODS, {"metadata": {"name": "p"}, "spec": _TEMPLATE["spec"]}),
+    (DEPLOYS, {"metadata": {"name": "d"}, "spec": {"selector": {"matchLabels": {"app": "d"}},
+                                                   "template": _TEMPLATE}}),
+    ("/apis/batch/v1/namespaces/default/cronjobs", {"metadata": {"name": "j"}, "spec": {
+        "schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "x"}]}}}}}}),
+    ("/api/v1/namespaces/default/services", {"metadata": {"name": "s"}, "spec": {
+        "type": "NodePort", "ports": [{"port": 80, "name": "a"}, {"port": 81, "name": "b"}]}}),
+    ("/api/v1/namespaces/default/secrets", {"metadata": {"name": "c"}, "data": {"a": "Yg=="}}),
+    ("/apis/networking.k8s.io/v1/namespaces/default/ingresses", {
+        "metadata": {"name": "i"}, "spec": {"rules": [{"http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "s", "port": {"number": 80}}}}]}}]}}),
+    ("/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", {
+        "metadata": {"name": "r"}, "subjects": [{"kind": "User", "name": "u"}],
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "x"}}),
+]
+
+
+def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+def _with(obj: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[str, Any]:
+    out = json.loads(json.dumps(obj))
+    cur = out
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return out
+
+
+def test_every_malformed_body_gets_a_status_and_stores_nothing(srv: FakeAPIServer) -> None:
+    """Each field of each valid body replaced by a value of another shape: the
+    answer is 201 or a 400/422 Status, never a 500, and a refused create leaves
+    nothing behind."""
+    tried = 0
+    for url, body in _VALID:
+        name = body["metadata"]["name"]
+        assert raw(srv, "POST", url, body)[0] == 201, url  # the valid body is accepted
+        assert raw(srv, "DELETE", f"{url}/{name}")[0] == 200
+        for path in _paths(body):
+            for value in ("x y", {"k": [1]}, [None], -70000):
+                bad = _with(body, path, value)
+                code, _, answer = raw(srv, "POST", url, bad)
+                tried += 1
+                assert code in (201, 400, 422), (url, path, value, answer)
+                new_name = (bad.get("metadata") or {}).get("name") if isinstance(
+                    bad.get("metadata"), dict) else None
+                if code == 201:
+                    made = urllib.parse.quote(answer["metadata"]["name"])
+                    assert raw(srv, "DELETE", f"{url}/{made}")[0] == 200
+                else:
+                    assert answer["kind"] == "Status" and answer["code"] == code
+                    if isinstance(new_name, str) and new_name:
+                        got = raw(srv, "GET", f"{url}/{urllib.parse.quote(new_name)}")
+                        assert got[0] == 404, (url, path)
+    assert tried > 300
