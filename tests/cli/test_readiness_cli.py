@@ -139,17 +139,29 @@ def test_fail_for_condition_ends_the_wait(fake_apiserver: FakeAPIServer, api: Ap
 def test_fail_for_delete_ends_a_condition_wait(fake_apiserver: FakeAPIServer, api: Api,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     make_pod(fake_apiserver, "doomed", "False")
-    timer = threading.Timer(0.3, api.v1.delete_namespaced_pod, ("doomed", "default"))
-    timer.start()
+    fake_apiserver.reset_requests()
+    result: list[int] = []  # the CLI's exit code, set by its thread
+    cli = threading.Thread(target=lambda: result.append(main([
+        "wait", "pod/doomed", "--for=condition=Ready", "--fail-for=delete", "--no-watch",
+        "--poll-interval=200ms", "--timeout=5m", _kc(fake_apiserver)])))
+    capsys.readouterr()
+    t0 = time.monotonic()
+    cli.start()
     try:
-        t0 = time.monotonic()
-        r = run_cli(["wait", "pod/doomed", "--for=condition=Ready", "--fail-for=delete",
-                     "--timeout=5m", _kc(fake_apiserver)], capsys)
+        # delete only once the wait has read the pod (its first check saw it)
+        deadline = time.monotonic() + 30
+        while not any(r.verb == "get" and r.path.endswith("/pods/doomed") and r.status == 200
+                      for r in fake_apiserver.requests):
+            assert time.monotonic() < deadline and cli.is_alive()
+            time.sleep(0.01)
+        api.v1.delete_namespaced_pod("doomed", "default")
     finally:
-        timer.join()
+        cli.join(60)
+    got = capsys.readouterr()
     assert time.monotonic() - t0 < 30  # not kubectl's hang until the timeout
-    assert r.code == 1 and r.out == []
-    assert len(r.err) == 1 and r.err[0].startswith("error: pods/doomed: ")
+    assert result == [1] and got.out == ""
+    err = got.err.splitlines()
+    assert len(err) == 1 and err[0].startswith("error: pods/doomed: "), err
 
 
 @pytest.mark.parametrize("outcome", ["Complete", "Failed"])
@@ -201,7 +213,7 @@ def test_filename_timeout_names_unmet_objects_with_status(
     api.apps.create_namespaced_deployment("default", _deploy("web"))
     api.batch.create_namespaced_job("default", _job("migrate"))
     path = _write(tmp_path / "app.yaml", _deploy("web"), _cm("cfg"), _job("migrate"))
-    r = run_cli(["wait", "-f", path, "--for=ready", "--timeout=1s", _kc(fake_apiserver)],
+    r = run_cli(["wait", "-f", path, "--for=ready", "--timeout=4s", _kc(fake_apiserver)],
                 capsys)
     assert r.code == 1
     assert r.out == ["configmap/cfg condition met"]

@@ -318,7 +318,7 @@ def test_wait_objects_timeout_names_every_unmet_object(engine: Engine, cluster: 
         cluster.create(m)
     cluster.deploy_status("slow", ready=1)
     with pytest.raises(ObjectsTimeout) as info:
-        wait_objects(engine, manifests, timeout=1.0)
+        wait_objects(engine, manifests, timeout=4.0)  # c1 is met well before
     exc = info.value
     assert isinstance(exc, WaitTimeout)
     assert [s.resource for s in exc.unmet] == ["deployments/slow", "jobs/later"]
