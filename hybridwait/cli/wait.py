@@ -388,8 +388,8 @@ def _load_files(files: list[str], args: list[str], values: dict[str, Any]) -> li
         manifests = load_manifests(files, recursive=bool(values["recursive"]))
     except ManifestError as exc:
         raise _Fail(f"error: {exc}") from None
-    if not manifests:
-        raise _Fail("error: no objects passed to wait on")
+    if not manifests:  # empty files or directories: kubectl's text
+        raise _Fail("error: no matching resources found")
     return manifests
 
 

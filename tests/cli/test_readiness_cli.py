@@ -271,6 +271,7 @@ BAD_INPUT = [
      "error: resource/name arguments cannot be provided when a path is specified"),
     ("-f {tmp}/good.yaml -l app=web --for=ready", "error: -l/--selector and --field-selector "),
     ("-f {tmp}/good.yaml -A --for=ready", "error: -A/--all-namespaces cannot be used with -f"),
+    ("-f {tmp}/empty.yaml --for=ready", "error: no matching resources found"),
     ("pod/a --for=condition=Ready --any", "error: --any needs at least two --for conditions"),
     ("pod/a --for=condition=Ready --fail-for=condition=Ready",
      "error: --fail-for=condition=Ready is also a --for condition"),
@@ -290,6 +291,7 @@ def test_bad_input_is_one_error_line_before_any_wait(
     _write(tmp_path / "noname.yaml", _cm("ok"), {"apiVersion": "v1", "kind": "ConfigMap",
                                                   "metadata": {}})
     (tmp_path / "broken.yaml").write_text(yaml.safe_dump(_cm("ok")) + "---\nthis: [is broken\n")
+    (tmp_path / "empty.yaml").write_text("---\n# nothing here\n")
     (tmp_path / "list.yaml").write_text(yaml.safe_dump(_cm("ok")) + "---\n- a\n- b\n")
     fake_apiserver.reset_requests()
     argv = [a.replace("{tmp}", str(tmp_path)) for a in shlex.split(args)]
@@ -318,6 +320,7 @@ FILE_PARITY = [
     "-f {tmp}/missing.yaml --for=condition=Ready",
     "-f {tmp}/noname.yaml --for=condition=Ready",
     "-f {tmp}/unknown.yaml --for=condition=Ready",
+    "-f {tmp}/empty.yaml --for=condition=Ready",
     "-f {tmp}/pods.yaml pod/a --for=condition=Ready",
     "-f {tmp}/notready.yaml --for=condition=Ready --timeout=1s",
 ]
@@ -339,6 +342,7 @@ def test_filename_same_as_kubectl(scenario: str, cluster: FakeAPIServer, tmp_pat
     _write(tmp_path / "unknown.yaml",
            {"apiVersion": "example.com/v1", "kind": "Foo", "metadata": {"name": "f1"}})
     _write(tmp_path / "notready.yaml", pod("b"))
+    (tmp_path / "empty.yaml").write_text("")
     args = [a.replace("{tmp}", str(tmp_path)) for a in shlex.split(scenario)]
     args.append(f"--kubeconfig={cluster.kubeconfig}")
     want = _kubectl(args)
