@@ -409,3 +409,95 @@ def test_unanswered_request_is_a_timeout_not_refused(silent_server: str,
                  f"--kubeconfig={silent_server}"], capsys)
     assert r.code == 1
     assert r.err == ["Unable to connect to the server: context deadline exceeded"]
+
+
+# -- StatefulSet, CRD and Deployment through the CLI -------------------------------------
+
+
+_CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gadgets.example.com"},
+    "spec": {"group": "example.com", "scope": "Namespaced",
+             "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget"},
+             "versions": [{"name": "v1", "served": True, "storage": True,
+                           "schema": {"openAPIV3Schema": {
+                               "type": "object",
+                               "x-kubernetes-preserve-unknown-fields": True}}}]},
+}
+_STS: dict[str, Any] = {
+    "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+    "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+             "template": {"metadata": {"labels": {"app": "db"}},
+                          "spec": {"containers": [{"name": "c", "image": "postgres"}]}}},
+}
+
+
+def _crd_conditions(srv: FakeAPIServer, *conds: dict[str, str]) -> None:
+    from kubernetes import client
+
+    client.ApiextensionsV1Api(srv.api_client()).patch_custom_resource_definition_status(
+        "gadgets.example.com", {"status": {"conditions": list(conds)}})
+
+
+def test_statefulset_and_crd_rolling_out(fake_apiserver: FakeAPIServer, api: Api,
+                                         tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from kubernetes import client
+
+    client.ApiextensionsV1Api(fake_apiserver.api_client()).create_custom_resource_definition(
+        _CRD)
+    _crd_conditions(fake_apiserver, {"type": "Established", "status": "False",
+                                     "reason": "Installing"})
+    api.apps.create_namespaced_stateful_set("default", _STS)
+    path = _write(tmp_path / "db.yaml", _CRD, _STS)
+    kc = _kc(fake_apiserver)
+    r = run_cli(["wait", "-f", path, "--for=ready", "--timeout=0", kc], capsys)
+    assert r.code == 1 and r.out == []  # both still rolling out
+    assert r.err == [
+        "condition not met for customresourcedefinitions/gadgets.example.com "
+        "(InProgress: CRD is being installed)",
+        "condition not met for statefulsets/db (InProgress: replicas: 0/2)",
+    ]
+
+    def roll_out() -> None:
+        _crd_conditions(fake_apiserver, {"type": "Established", "status": "True"})
+        api.apps.patch_namespaced_stateful_set_status("db", "default", {"status": {
+            "observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "currentReplicas": 2,
+            "updatedReplicas": 2, "currentRevision": "db-1", "updateRevision": "db-1"}})
+
+    timer = threading.Timer(0.3, roll_out)
+    timer.start()
+    try:
+        r = run_cli(["wait", "-f", path, "--for=ready", f"--timeout={LONG}", kc], capsys)
+    finally:
+        timer.join()
+    assert (r.code, r.err) == (0, [])
+    assert r.out == ["customresourcedefinition.apiextensions.k8s.io/gadgets.example.com "
+                     "condition met", "statefulset.apps/db condition met"]
+
+
+def test_crd_and_deployment_failing(fake_apiserver: FakeAPIServer, api: Api, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from kubernetes import client
+
+    kc = _kc(fake_apiserver)
+    client.ApiextensionsV1Api(fake_apiserver.api_client()).create_custom_resource_definition(
+        _CRD)
+    _crd_conditions(fake_apiserver, {"type": "NamesAccepted", "status": "False",
+                                     "reason": "Conflict", "message": "gadgets is taken"})
+    r = run_cli(["wait", "crd/gadgets.example.com", "--for=ready", "--timeout=5m", kc], capsys)
+    assert (r.code, r.out) == (1, [])
+    assert r.err == ["error: customresourcedefinitions/gadgets.example.com: "
+                     "names not accepted: gadgets is taken"]
+
+    api.apps.create_namespaced_deployment("default", _deploy("web"))
+    api.apps.patch_namespaced_deployment_status("web", "default", {"status": {
+        "observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+        "conditions": [{"type": "Progressing", "status": "False",
+                        "reason": "ProgressDeadlineExceeded"}]}})
+    path = _write(tmp_path / "web.yaml", _deploy("web"))
+    t0 = time.monotonic()
+    r = run_cli(["wait", "-f", path, "--for=ready", "--timeout=5m", kc], capsys)
+    assert time.monotonic() - t0 < 30
+    assert (r.code, r.out) == (1, [])
+    assert r.err == ["error: deployments/web: progress deadline exceeded"]
