@@ -253,6 +253,46 @@ class Registry:
         gvs = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
         return {"name": group, "versions": gvs, "preferredVersion": gvs[0]}
 
+    def aggregated(self, core: bool) -> dict[str, Any]:
+        """The aggregated discovery document (``apidiscovery.k8s.io/v2``
+        ``APIGroupDiscoveryList``) kubectl 1.32 asks ``/api`` (``core``) or
+        ``/apis`` for first: every group, version and resource in one response."""
+        groups = {"": ["v1"]} if core else dict(sorted(self.groups().items()))
+        items = []
+        for group, versions in groups.items():
+            meta: dict[str, Any] = {"creationTimestamp": None}
+            if group:
+                meta = {"name": group, "creationTimestamp": None}
+            vdocs = [{"version": v, "resources": self._aggregated_resources(group, v),
+                      "freshness": "Current"} for v in versions]
+            items.append({"metadata": meta, "versions": vdocs})
+        return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
+                "metadata": {}, "items": items}
+
+    def _aggregated_resources(self, group: str, version: str) -> list[dict[str, Any]]:
+        out = []
+        for t in sorted(self._by_key.values(), key=lambda t: t.plural):
+            if t.group != group or version not in t.versions:
+                continue
+            doc: dict[str, Any] = {
+                "resource": t.plural,
+                "responseKind": {"group": "", "version": "", "kind": t.kind},
+                "scope": "Namespaced" if t.namespaced else "Cluster",
+                "singularResource": t.singular, "verbs": list(t.verbs)}
+            if t.short_names:
+                doc["shortNames"] = list(t.short_names)
+            if t.categories:
+                doc["categories"] = list(t.categories)
+            subs = t.subresources or ((t.subresource("status"),) if t.has_status else ())
+            sub_docs = [{"subresource": s.name,
+                         "responseKind": {"group": s.group, "version": s.version,
+                                          "kind": s.kind},
+                         "verbs": list(s.verbs)} for s in subs if s is not None]
+            if sub_docs:
+                doc["subresources"] = sub_docs
+            out.append(doc)
+        return out
+
     def resource_list(self, group: str, version: str) -> dict[str, Any] | None:
         """The ``APIResourceList`` for one group/version, or None if not served."""
         resources: list[dict[str, Any]] = []
