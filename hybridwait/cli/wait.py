@@ -20,10 +20,13 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from hybridwait.cli.flags import Flag, FlagSet, add_pflag_command, parse_command_line
 from hybridwait.cli.printers import Printer
+
+if TYPE_CHECKING:
+    from hybridwait.kube.objects import Manifest, ObjectState
 
 __all__ = ["WAIT_FLAGS", "register", "run"]
 
@@ -309,7 +312,7 @@ def _run(values: dict[str, Any], args: list[str], out: TextIO, err: TextIO) -> i
     _check_conditions(fors, fail_fors, bool(values["any"]))
 
     files: list[str] = list(values["filename"])
-    manifests: list[Any] = []
+    manifests: list[Manifest] = []
     req = _Request()
     if files:
         manifests = _load_files(files, args, values)
@@ -374,7 +377,7 @@ class _Conditions:
         return any(f.lower() == "ready" for f in self.fors)
 
 
-def _load_files(files: list[str], args: list[str], values: dict[str, Any]) -> list[Any]:
+def _load_files(files: list[str], args: list[str], values: dict[str, Any]) -> list[Manifest]:
     """``-f``: every object of the manifests, or kubectl's error before any wait."""
     from hybridwait.kube.objects import ManifestError, load_manifests
 
@@ -569,9 +572,9 @@ class _FileWait:
         self.board = StatusBoard(err)
         self.printed: set[int] = set()
         self.next = 0  # the first object (in order) not printed yet
-        self.states: list[Any] = []
+        self.states: list[ObjectState] = []
 
-    def _print(self, state: Any) -> None:
+    def _print(self, state: ObjectState) -> None:
         if state.index in self.printed or state.object is None:
             return
         self.printed.add(state.index)
@@ -579,10 +582,10 @@ class _FileWait:
             self.out.write(self.printer.format(state.object))
         self.out.flush()
 
-    def progress(self, states: Any) -> None:
+    def progress(self, states: Sequence[ObjectState]) -> None:
         """Called by :func:`wait_objects` in this thread while it waits."""
         self.states = list(states)
-        ready = []
+        ready: list[ObjectState] = []
         while self.next < len(self.states) and self.states[self.next].done:
             ready.append(self.states[self.next])
             self.next += 1
@@ -599,7 +602,7 @@ class _FileWait:
             if st.done:
                 self._print(st)
 
-    def run(self, manifests: list[Any], namespace: str) -> int:
+    def run(self, manifests: list[Manifest], namespace: str) -> int:
         from hybridwait.core import Canceled
         from hybridwait.kube import errors
         from hybridwait.kube.objects import ObjectsTimeout, wait_objects
@@ -633,7 +636,7 @@ class _FileWait:
         self._flush_met()
         return 0
 
-    def _timeout_text(self, state: Any) -> str:
+    def _timeout_text(self, state: ObjectState) -> str:
         if self.timeout == 0:
             text = f"condition not met for {state.resource}"
         else:
