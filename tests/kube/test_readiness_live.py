@@ -378,3 +378,17 @@ def test_wait_objects_bad_input_before_any_wait(fake_apiserver: Any, engine: Eng
         wait_objects(engine, [])
     counts = fake_apiserver.request_counts()
     assert counts.get("watch", 0) == 0 and counts.get("get", 0) == 0  # discovery only
+
+
+def test_wait_objects_shares_watches(fake_apiserver: Any, engine: Engine,
+                                     cluster: Cluster) -> None:
+    pods = []
+    for i in range(40):
+        cluster.pod(f"p{i}")
+        pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"p{i}"}})
+    watches: list[int] = []
+    with pytest.raises(ObjectsTimeout) as info:
+        wait_objects(engine, pods, timeout=2.0,
+                     progress=lambda states: watches.append(fake_apiserver.watch_count()))
+    assert len(info.value.unmet) == 40  # none is Running and Ready
+    assert watches and max(watches) <= 4  # 40 objects share O(1) watches, not 40
