@@ -235,9 +235,11 @@ def load_manifests(paths: Sequence[str], recursive: bool = True,
     return out
 
 
-def _as_manifests(manifests: Iterable[Mapping[str, Any] | Manifest]) -> list[Manifest]:
+def _as_manifests(manifests: Iterable[Mapping[str, Any] | Manifest | None]) -> list[Manifest]:
     out: list[Manifest] = []
     for i, item in enumerate(manifests):
+        if item is None:
+            continue  # an empty document, as yaml.safe_load_all gives for a trailing '---'
         if isinstance(item, Manifest):
             out.append(item)
         else:
@@ -342,7 +344,7 @@ Progress = Callable[[Sequence[ObjectState]], None]
 
 def wait_objects(
     engine: Any,
-    manifests: Iterable[Mapping[str, Any] | Manifest],
+    manifests: Iterable[Mapping[str, Any] | Manifest | None],
     for_: ConditionLike | Iterable[ConditionLike] = "ready",
     namespace: str | None = None,
     timeout: float | None = None,
@@ -353,7 +355,8 @@ def wait_objects(
     **options: Any,
 ) -> list[dict[str, Any]]:
     """Wait until ``for_`` (kstatus readiness by default) holds for every object
-    in ``manifests`` (dicts as from ``yaml.safe_load_all``, or :class:`Manifest`).
+    in ``manifests`` (dicts as from ``yaml.safe_load_all``, whose empty documents,
+    ``None``, are skipped; or :class:`Manifest`; ``kind: List`` is expanded).
 
     Each object is resolved by ``apiVersion``/``kind`` through the engine's
     discovery and found in its own ``metadata.namespace``, else ``namespace``,

@@ -23,7 +23,7 @@ import re
 import textwrap
 
 API_GROUPS = ("core", "apps", "batch", "rbac", "scheduling", "networking", "policy",
-              "autoscaling")
+              "autoscaling", "authorization", "authentication")
 MACHINERY = {"apis.meta.v1": "pkg/apis/meta/v1", "runtime": "pkg/runtime",
              "util.intstr": "pkg/util/intstr", "api.resource": "pkg/api/resource"}
 ROOTS = [f"k8s.io.api.core.v1.{n}" for n in (
@@ -34,12 +34,20 @@ ROOTS = [f"k8s.io.api.core.v1.{n}" for n in (
     "k8s.io.api.rbac.v1.ClusterRoleBinding", "k8s.io.api.scheduling.v1.PriorityClass",
     "k8s.io.api.networking.v1.Ingress", "k8s.io.api.policy.v1.PodDisruptionBudget",
     "k8s.io.api.policy.v1.Eviction", "k8s.io.api.autoscaling.v1.Scale",
-    "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"]
+    "k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions"] + [
+    f"k8s.io.api.authorization.v1.{n}" for n in (
+        "SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview",
+        "SelfSubjectRulesReview")] + [
+    f"k8s.io.api.authentication.v1.{n}" for n in (
+        "TokenReview", "SelfSubjectReview", "TokenRequest")]
 META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 SPECIAL = {f"{META}.Time": "Time", f"{META}.MicroTime": "MicroTime",
            "k8s.io.apimachinery.pkg.util.intstr.IntOrString": "IntOrString",
            "k8s.io.apimachinery.pkg.api.resource.Quantity": "Quantity",
-           "k8s.io.apimachinery.pkg.runtime.RawExtension": "Raw", f"{META}.FieldsV1": "Raw"}
+           "k8s.io.apimachinery.pkg.runtime.RawExtension": "Raw", f"{META}.FieldsV1": "Raw",
+           # map<string, ExtraValue>: a wrapped list of strings, a plain list in JSON
+           "k8s.io.api.authorization.v1.ExtraValue": "StringList",
+           "k8s.io.api.authentication.v1.ExtraValue": "StringList"}
 SCALAR = {"string": "s", "bytes": "y", "int32": "i", "int64": "i", "uint32": "i",
           "uint64": "i", "bool": "b", "double": "d", "float": "d"}
 _FIELD = re.compile(r"^\s*(optional|repeated)\s+([\w.]+)\s+(\w+)\s*=\s*(\d+)\s*;")
@@ -71,7 +79,10 @@ def parse_proto(pkg: str, text: str, out: Proto) -> None:
             out[cur].append((mm.group(3), int(mm.group(4)), mm.group(2), False, True))
 
 
-def parse_go(pkg: str, text: str, out: dict[tuple[str, str], tuple[bool, bool, bool]]) -> None:
+GoField = tuple[bool, bool, bool, str]  # pointer, omitempty, inline, JSON name
+
+
+def parse_go(pkg: str, text: str, out: dict[tuple[str, str], GoField]) -> None:
     cur = ""
     for line in text.splitlines():
         if m := re.match(r"^type (\w+) struct", line):
@@ -80,14 +91,14 @@ def parse_go(pkg: str, text: str, out: dict[tuple[str, str], tuple[bool, bool, b
             cur = ""
         elif (t := _TAG.match(line)) and cur:
             tags = dict(kv.split("=", 1) for kv in t.group(3).split(",") if "=" in kv)
-            opts = t.group(2).split(",")[1:]
+            json_name, *opts = t.group(2).split(",")
             out[(cur, tags.get("name", ""))] = (t.group(1).startswith("*"), "omitempty" in opts,
-                                                "inline" in opts)
+                                                "inline" in opts, json_name)
 
 
 def build(api: pathlib.Path, machinery: pathlib.Path) -> list[str]:
     proto: Proto = {}
-    go: dict[tuple[str, str], tuple[bool, bool, bool]] = {}
+    go: dict[tuple[str, str], GoField] = {}
     for g in API_GROUPS:
         pkg = f"k8s.io.api.{g}.v1"
         parse_proto(pkg, (api / g / "v1" / "generated.proto").read_text(), proto)
@@ -124,7 +135,8 @@ def build(api: pathlib.Path, machinery: pathlib.Path) -> list[str]:
         for name, num, t, rep, is_map in proto[n]:
             r = resolve(t, n.rsplit(".", 1)[0]).rsplit(".", 1)[-1]
             flags = "*" if rep else ""
-            ptr, omit, inline = go.get((n, name), (False, True, True))  # untagged: embedded
+            ptr, omit, inline, json_name = go.get((n, name), (False, True, True, name))
+            name = json_name or name  # untagged (embedded): inline
             if inline:
                 flags += "^"
             elif r in SCALAR.values() and (ptr or not omit):

@@ -128,7 +128,8 @@ def test_create_from_protobuf_answers_json(srv: FakeAPIServer) -> None:
     assert headers["Content-Type"] == "application/json"
     assert body["spec"]["replicas"] == 2 and body["metadata"]["uid"]
     code, _, got = raw(srv, "GET", "/apis/apps/v1/namespaces/default/deployments/web")
-    assert got["spec"]["template"]["spec"]["containers"][0]["ports"] == [{"containerPort": 80}]
+    assert got["spec"]["template"]["spec"]["containers"][0]["ports"] == [
+        {"containerPort": 80, "protocol": "TCP"}]  # protocol defaulted
 
 
 def test_malformed_protobuf_over_http_is_400_and_stores_nothing(srv: FakeAPIServer) -> None:

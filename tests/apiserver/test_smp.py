@@ -169,7 +169,7 @@ def test_service_patch_with_one_port_keeps_both(srv: FakeAPIServer) -> None:
     v1.patch_namespaced_service("web", "default",
                                 {"spec": {"ports": [{"port": 80, "targetPort": 8080}]}})
     ports = v1.read_namespaced_service("web", "default").spec.ports
-    assert [(p.port, p.target_port) for p in ports] == [(80, 8080), (443, None)]
+    assert [(p.port, p.target_port) for p in ports] == [(80, 8080), (443, 443)]  # defaulted
 
 
 def test_bad_strategic_patch_is_400_and_changes_nothing(srv: FakeAPIServer) -> None:

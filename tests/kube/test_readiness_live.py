@@ -355,7 +355,8 @@ def test_wait_objects_namespaces(engine: Engine, cluster: Cluster) -> None:
     own = {**configmap("here"), "metadata": {"name": "here", "namespace": "other"}}
     objs = wait_objects(engine, [own, configmap("there")], namespace="third", timeout=LONG)
     assert [o["metadata"]["namespace"] for o in objs] == ["other", "third"]
-    objs = wait_objects(engine, [configmap("home")], timeout=LONG)  # the engine's namespace
+    objs = wait_objects(engine, [None, configmap("home"), None],  # None: empty YAML documents
+                        timeout=LONG)  # the engine's namespace
     assert objs[0]["metadata"]["namespace"] == "default"
 
 

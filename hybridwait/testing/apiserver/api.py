@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from hybridwait.testing.apiserver.admission import REVIEW_KEYS, Admission, review_status
+from hybridwait.testing.apiserver.apply import FieldTracker, Manager
 from hybridwait.testing.apiserver.defaults import has_generation
 from hybridwait.testing.apiserver.errors import (
     CauseType,
@@ -44,7 +45,7 @@ from hybridwait.testing.apiserver.errors import (
 from hybridwait.testing.apiserver.patch import json_patch, merge_patch
 from hybridwait.testing.apiserver.resources import CRD_KEY, NAMESPACE_KEY, Registry, ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
-from hybridwait.testing.apiserver.smp import builtin_schema, strategic_merge
+from hybridwait.testing.apiserver.smp import SchemaNode, builtin_schema, strategic_merge
 from hybridwait.testing.apiserver.store import Store
 from hybridwait.testing.apiserver.validation import FieldValidation
 
@@ -104,7 +105,10 @@ def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     out = dict(obj)
     meta = dict(out.get("metadata") or {})
     meta.pop("resourceVersion", None)
-    meta.pop("managedFields", None)
+    managed = meta.pop("managedFields", None)
+    if managed:  # who owns what counts; when they wrote it does not
+        meta["managedFields"] = [{k: v for k, v in e.items() if k != "time"}
+                                 for e in managed if isinstance(e, dict)]
     out["metadata"] = meta
     return out
 
@@ -121,6 +125,7 @@ class Api:
         self.store = store
         self.registry = registry
         self.admission = Admission()
+        self.fields = FieldTracker()
         self.seed_namespaces()
 
     def seed_namespaces(self) -> None:
@@ -229,12 +234,15 @@ class Api:
     # -- create ------------------------------------------------------------
     def create(self, rt: ResourceType, version: str, namespace: str, body: Any,
                *, dry_run: bool = False, field_validation: FieldValidation = FieldValidation.WARN,
-               warnings: builtins.list[str] | None = None) -> dict[str, Any]:
+               warnings: builtins.list[str] | None = None, field_manager: str = "",
+               applied: bool = False) -> dict[str, Any]:
         """Create ``body``; 400 if it does not decode (``field_validation``; unknown
         fields are pruned, and listed in ``warnings`` under Warn), 409 AlreadyExists,
-        422 Invalid, 404 for a missing namespace."""
+        422 Invalid, 404 for a missing namespace. ``field_manager`` owns the
+        fields (``applied``: by server-side apply, only those ``body`` sets)."""
         obj = self._check_body(rt, version, body)
         self.admission.decode(rt, version, obj, field_validation, warnings)
+        config = copy.deepcopy(obj) if applied else None
         meta = _meta(obj)
         ns = self._ns(rt, namespace)
         if rt.namespaced:
@@ -274,6 +282,16 @@ class Api:
         if rt.key in REVIEW_KEYS:
             obj["status"] = review_status(rt)
             return obj  # reviews are answered, never stored
+        if field_manager:
+            schema = self.field_schema(rt, version)
+            manager = Manager(field_manager)
+            if config is not None:
+                self.fields.created_by_apply(config, obj, schema, manager,
+                                             rt.api_version(version), meta["creationTimestamp"],
+                                             rt.has_status)
+            else:
+                self.fields.record(None, obj, schema, manager, rt.api_version(version),
+                                   meta["creationTimestamp"], rt.has_status)
         with self.store.lock:
             if rt.namespaced:
                 self._live_namespace(ns)
@@ -353,9 +371,11 @@ class Api:
     def update(self, rt: ResourceType, version: str, namespace: str, name: str, body: Any,
                *, subresource: str = "", dry_run: bool = False,
                field_validation: FieldValidation = FieldValidation.WARN,
-               warnings: builtins.list[str] | None = None) -> dict[str, Any]:
+               warnings: builtins.list[str] | None = None,
+               field_manager: str = "") -> dict[str, Any]:
         """Replace the object (PUT); 409 Conflict on a stale ``resourceVersion``;
-        decoding and validation as for :meth:`create`."""
+        decoding and validation as for :meth:`create`; ``field_manager`` takes
+        over the fields it changes (``metadata.managedFields``)."""
         obj = self._check_body(rt, version, body)
         meta = _meta(obj)
         if meta.get("name") and meta["name"] != name:
@@ -367,12 +387,26 @@ class Api:
                               "namespace sent on the request")
         with self.store.lock:
             return self._update_locked(rt, ns, name, obj, subresource, dry_run,
-                                       field_validation=field_validation, warnings=warnings)
+                                       field_validation=field_validation, warnings=warnings,
+                                       field_manager=field_manager)
+
+    def field_schema(self, rt: ResourceType, version: str) -> SchemaNode | None:
+        """The schema that decides how fields are owned: the built-in kind's, or a
+        custom resource's ``openAPIV3Schema`` (None: maps granular, lists atomic)."""
+        if not rt.crd:
+            return builtin_schema(rt.group, version, rt.kind)
+        crd = self.store.get(CRD_KEY, "", f"{rt.plural}.{rt.group}")
+        for v in ((crd or {}).get("spec") or {}).get("versions") or []:
+            if isinstance(v, dict) and v.get("name") == version:
+                schema = (v.get("schema") or {}).get("openAPIV3Schema")
+                return SchemaNode({}, schema) if isinstance(schema, dict) else None
+        return None
 
     def _update_locked(self, rt: ResourceType, ns: str, name: str, obj: dict[str, Any],
                        subresource: str, dry_run: bool, *,
                        field_validation: FieldValidation = FieldValidation.WARN,
-                       warnings: builtins.list[str] | None = None) -> dict[str, Any]:
+                       warnings: builtins.list[str] | None = None, field_manager: str = "",
+                       applied: bool = False) -> dict[str, Any]:
         old = self.store.get(rt.key, ns, name)
         if old is None:
             raise not_found(rt.plural, name, rt.group)
@@ -413,7 +447,8 @@ class Api:
                 new_meta["namespace"] = ns
             else:
                 new_meta.pop("namespace", None)
-            new_meta.pop("managedFields", None)
+            if not applied:
+                new_meta.pop("managedFields", None)
             if old_meta.get("deletionTimestamp"):
                 added = set(new_meta.get("finalizers") or []) - set(
                     old_meta.get("finalizers") or [])
@@ -427,6 +462,13 @@ class Api:
                 new["status"] = copy.deepcopy(old.get("status", {}))
             if "generation" in old_meta and _spec_part(new) != _spec_part(old):
                 new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
+        if not applied:
+            if field_manager:
+                self.fields.record(old, new, self.field_schema(rt, version),
+                                   Manager(field_manager, subresource), rt.api_version(version),
+                                   now_rfc3339(), rt.has_status)
+            elif old_meta.get("managedFields"):
+                new["metadata"]["managedFields"] = old_meta["managedFields"]
         if _comparable(new) == _comparable(old):
             return old  # a no-op update writes nothing
         if dry_run:
@@ -443,8 +485,11 @@ class Api:
     def patch(self, rt: ResourceType, version: str, namespace: str, name: str,
               content_type: str, body: bytes, *, subresource: str = "",
               dry_run: bool = False, field_validation: FieldValidation = FieldValidation.WARN,
-              warnings: builtins.list[str] | None = None) -> dict[str, Any]:
-        """Apply a merge / strategic-merge / JSON / apply patch."""
+              warnings: builtins.list[str] | None = None, field_manager: str = "",
+              force: bool = False) -> dict[str, Any]:
+        """Apply a merge / strategic-merge / JSON patch (``field_manager`` takes over
+        what it changes), or a server-side apply configuration (``field_manager``
+        required; 409 on conflicts with other managers unless ``force``)."""
         ctype = content_type.split(";")[0].strip().lower()
         accepted = _CUSTOM_PATCH_TYPES if rt.crd else _BUILTIN_PATCH_TYPES
         if ctype not in accepted:
@@ -458,17 +503,20 @@ class Api:
         ns = self._ns(rt, namespace)
         with self.store.lock:
             old = self.store.get(rt.key, ns, name)
+            if ctype == APPLY_PATCH:
+                doc = self._apply_config(rt, version, name, doc)
             if old is None:
                 if ctype == APPLY_PATCH and not subresource:
-                    if not isinstance(doc, dict):
-                        raise bad_request("apply patch must be an object")
-                    doc.setdefault("metadata", {})
-                    if isinstance(doc["metadata"], dict):
-                        doc["metadata"]["name"] = name
                     return self.create(rt, version, ns, doc, dry_run=dry_run,
-                                       field_validation=field_validation, warnings=warnings)
+                                       field_validation=field_validation, warnings=warnings,
+                                       field_manager=field_manager, applied=True)
                 raise not_found(rt.plural, name, rt.group)
-            if ctype == JSON_PATCH:
+            if ctype == APPLY_PATCH:
+                patched = self.fields.apply(
+                    old, doc, self.field_schema(rt, version), Manager(field_manager, subresource),
+                    rt.api_version(version), now_rfc3339(), force=force,
+                    has_status=rt.has_status)
+            elif ctype == JSON_PATCH:
                 patched = json_patch(old, doc)
             elif ctype == STRATEGIC_PATCH:
                 patched = strategic_merge(old, doc,
@@ -490,7 +538,29 @@ class Api:
             if not meta.get("resourceVersion"):
                 obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
             return self._update_locked(rt, ns, name, obj, subresource, dry_run,
-                                       field_validation=field_validation, warnings=warnings)
+                                       field_validation=field_validation, warnings=warnings,
+                                       field_manager=field_manager,
+                                       applied=ctype == APPLY_PATCH)
+
+    def _apply_config(self, rt: ResourceType, version: str, name: str, doc: Any
+                      ) -> dict[str, Any]:
+        """Check an apply configuration as a real server does: an object naming
+        its ``apiVersion`` and ``kind`` (400 otherwise) and the URL's name."""
+        if not isinstance(doc, dict):
+            raise bad_request("the apply configuration must be a YAML or JSON object")
+        for f in ("apiVersion", "kind"):
+            if not doc.get(f):
+                raise bad_request(f"invalid object: Object '{f[0].upper() + f[1:]}' is missing "
+                                  "in the applied configuration")
+        config = self._check_body(rt, version, doc)
+        meta = _meta(config)
+        if meta.get("name") not in (None, name):
+            raise bad_request(f"the name of the object ({meta['name']}) does not match the "
+                              f"name on the URL ({name})")
+        meta["name"] = name
+        meta.pop("managedFields", None)
+        meta.pop("resourceVersion", None)
+        return config
 
     # -- delete ------------------------------------------------------------------
     def delete(self, rt: ResourceType, namespace: str, name: str,

@@ -25,7 +25,8 @@ from typing import Any
 import yaml
 
 from hybridwait.testing.apiserver import protobuf
-from hybridwait.testing.apiserver.api import Api
+from hybridwait.testing.apiserver.api import APPLY_PATCH, Api
+from hybridwait.testing.apiserver.apply import check_field_manager, manager_name
 from hybridwait.testing.apiserver.errors import StatusError, bad_request, status_json
 from hybridwait.testing.apiserver.faults import Faults
 from hybridwait.testing.apiserver.openapi import (
@@ -485,7 +486,8 @@ class Handler(BaseHTTPRequestHandler):
                                   "the server does not allow this method on the requested "
                                   "resource")
             obj = api.create(rt, route.version, ns or "", self._decode(self._body(), mode),
-                             dry_run=dry_run, field_validation=mode, warnings=warnings)
+                             dry_run=dry_run, field_validation=mode, warnings=warnings,
+                             field_manager=self._field_manager(query, apply=False))
             self._send_json(201, self._served(obj, route), _warning_headers(warnings))
             return 201
         if not route.name:
@@ -497,18 +499,26 @@ class Handler(BaseHTTPRequestHandler):
                 return 200
             raise StatusError(405, "MethodNotAllowed",
                               "the server does not allow this method on the requested resource")
+        code = 200
         if method == "PUT":
             obj = api.update(rt, route.version, ns or "", route.name,
                              self._decode(self._body(), mode), subresource=route.subresource,
-                             dry_run=dry_run, field_validation=mode, warnings=warnings)
+                             dry_run=dry_run, field_validation=mode, warnings=warnings,
+                             field_manager=self._field_manager(query, apply=False))
         elif method == "PATCH":
             raw = self._body()
             if not raw.strip():
                 raise bad_request("the patch body is empty")
-            obj = api.patch(rt, route.version, ns or "", route.name,
-                            self.headers.get("Content-Type") or "", raw,
+            ctype = self.headers.get("Content-Type") or ""
+            apply = ctype.split(";")[0].strip().lower() == APPLY_PATCH
+            # An apply that creates the object answers 201 Created.
+            code = 201 if apply and not route.subresource and api.store.get(
+                rt.key, ns or "" if rt.namespaced else "", route.name) is None else 200
+            obj = api.patch(rt, route.version, ns or "", route.name, ctype, raw,
                             subresource=route.subresource, dry_run=dry_run,
-                            field_validation=mode, warnings=warnings)
+                            field_validation=mode, warnings=warnings,
+                            field_manager=self._field_manager(query, apply=apply),
+                            force=apply and _truthy(query.get("force")))
         elif method == "DELETE":
             raw = self._body()
             options: dict[str, Any] = {}
@@ -520,8 +530,8 @@ class Handler(BaseHTTPRequestHandler):
             obj = api.delete(rt, ns or "", route.name, options, dry_run=dry_run)
         else:
             raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
-        self._send_json(200, self._served(obj, route), _warning_headers(warnings))
-        return 200
+        self._send_json(code, self._served(obj, route), _warning_headers(warnings))
+        return code
 
     def _check_verb(self, route: Route, verb: str) -> None:
         """405 for a verb the resource does not serve (``bindings`` only create,
@@ -534,6 +544,17 @@ class Handler(BaseHTTPRequestHandler):
             raise StatusError(405, "MethodNotAllowed",
                               "the server does not allow this method on the requested resource")
 
+    def _query(self) -> dict[str, str]:
+        """The request's query parameters (first value of each)."""
+        return {k: v[0] for k, v in urllib.parse.parse_qs(
+            urllib.parse.urlsplit(self.path).query, keep_blank_values=True).items()}
+
+    def _field_manager(self, query: dict[str, str], *, apply: bool) -> str:
+        """The write's manager: ``fieldManager``, else the User-Agent's product."""
+        given = query.get("fieldManager")
+        check_field_manager(given, apply)
+        return manager_name(given, self.headers.get("User-Agent"))
+
     def _subresource(self, route: Route, dry_run: bool) -> int:
         """``/scale``, ``pods/binding``, ``pods/eviction`` and the node-bound ones."""
         subs = Subresources(self.server.app.api)
@@ -544,15 +565,17 @@ class Handler(BaseHTTPRequestHandler):
             raise StatusError(405, "MethodNotAllowed",
                               "the server does not allow this method on the requested resource")
         if route.subresource == "scale":
+            manager = "" if method == "GET" else self._field_manager(
+                self._query(), apply=False)
             if method == "GET":
                 doc = subs.get_scale(rt, route.version, ns, name)
             elif method == "PUT":
                 doc = subs.update_scale(rt, route.version, ns, name, self._decode(self._body()),
-                                        dry_run=dry_run)
+                                        dry_run=dry_run, field_manager=manager)
             else:
                 doc = subs.patch_scale(rt, route.version, ns, name,
                                        self.headers.get("Content-Type") or "", self._body(),
-                                       dry_run=dry_run)
+                                       dry_run=dry_run, field_manager=manager)
             self._send_json(200, doc)
             return 200
         if rt.key == POD_KEY and route.subresource == "binding":
@@ -566,8 +589,7 @@ class Handler(BaseHTTPRequestHandler):
             bound = NodeBound(route.subresource)
         except ValueError:
             raise _not_found_path() from None
-        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
-        text = subs.node_bound(bound, ns, name, (query.get("container") or [""])[0]).encode()
+        text = subs.node_bound(bound, ns, name, self._query().get("container", "")).encode()
         self._record(200)
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")

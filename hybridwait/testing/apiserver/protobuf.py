@@ -46,7 +46,7 @@ class ProtobufError(ValueError):
 class Field(NamedTuple):
     """One field of a message: JSON ``name`` and type code (``s`` string, ``y``
     bytes, ``i`` integer, ``b`` bool, ``d`` double, ``Time``, ``IntOrString``,
-    ``Quantity``, ``Raw`` (embedded JSON) or a message name)."""
+    ``Quantity``, ``Raw`` (embedded JSON), ``StringList`` or a message name)."""
 
     name: str
     type: str
@@ -251,6 +251,8 @@ def _value(f: Field, wire: int, value: int | bytes) -> Any:
     if t == "Quantity":
         q = _text(_first_bytes(value))
         return q or None
+    if t == "StringList":  # a message wrapping "repeated string items = 1"
+        return [_text(v) for n, _w, v in fields(value) if n == 1 and isinstance(v, bytes)]
     if t == "Raw":
         raw = _first_bytes(value)
         if not raw:
@@ -341,6 +343,7 @@ MESSAGES: dict[str, str] = {
     ),
     "AzureFileVolumeSource": "secretName=1:s? shareName=2:s? readOnly=3:b",
     "Binding": "metadata=1:ObjectMeta target=2:ObjectReference",
+    "BoundObjectReference": "kind=1:s apiVersion=2:s name=3:s uid=4:s",
     "CSIVolumeSource": (
         "driver=1:s? readOnly=2:b? fsType=3:s? volumeAttributes=4:{s "
         "nodePublishSecretRef=5:LocalObjectReference"
@@ -457,6 +460,8 @@ MESSAGES: dict[str, str] = {
     "Eviction": "metadata=1:ObjectMeta deleteOptions=2:DeleteOptions",
     "ExecAction": "command=1:s*",
     "FCVolumeSource": "targetWWNs=1:s* lun=2:i? fsType=3:s readOnly=4:b wwids=5:s*",
+    "FieldSelectorAttributes": "rawSelector=1:s requirements=2:FieldSelectorRequirement*",
+    "FieldSelectorRequirement": "key=1:s? operator=2:s? values=3:s*",
     "FlexVolumeSource": (
         "driver=1:s? fsType=2:s secretRef=3:LocalObjectReference readOnly=4:b options=5:{s"
     ),
@@ -513,6 +518,7 @@ MESSAGES: dict[str, str] = {
     "JobTemplateSpec": "metadata=1:ObjectMeta spec=2:JobSpec",
     "KeyToPath": "key=1:s? path=2:s? mode=3:i?",
     "LabelSelector": "matchLabels=1:{s matchExpressions=2:LabelSelectorRequirement*",
+    "LabelSelectorAttributes": "rawSelector=1:s requirements=2:LabelSelectorRequirement*",
     "LabelSelectorRequirement": "key=1:s? operator=2:s? values=3:s*",
     "Lifecycle": "postStart=1:LifecycleHandler preStop=2:LifecycleHandler",
     "LifecycleHandler": (
@@ -523,6 +529,10 @@ MESSAGES: dict[str, str] = {
     "LoadBalancerIngress": "ip=1:s hostname=2:s ipMode=3:s? ports=4:PortStatus*",
     "LoadBalancerStatus": "ingress=1:LoadBalancerIngress*",
     "LocalObjectReference": "name=1:s",
+    "LocalSubjectAccessReview": (
+        "metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec "
+        "status=3:SubjectAccessReviewStatus"
+    ),
     "ManagedFieldsEntry": (
         "manager=1:s operation=2:s apiVersion=3:s time=4:Time fieldsType=6:s fieldsV1=7:Raw "
         "subresource=8:s"
@@ -541,6 +551,8 @@ MESSAGES: dict[str, str] = {
     "NodeSelectorTerm": (
         "matchExpressions=1:NodeSelectorRequirement* matchFields=2:NodeSelectorRequirement*"
     ),
+    "NonResourceAttributes": "path=1:s verb=2:s",
+    "NonResourceRule": "verbs=1:s*? nonResourceURLs=2:s*",
     "ObjectFieldSelector": "apiVersion=1:s fieldPath=2:s?",
     "ObjectMeta": (
         "name=1:s generateName=2:s namespace=3:s selfLink=4:s uid=5:s resourceVersion=6:s "
@@ -665,6 +677,10 @@ MESSAGES: dict[str, str] = {
         "monitors=1:s*? image=2:s? fsType=3:s pool=4:s user=5:s keyring=6:s "
         "secretRef=7:LocalObjectReference readOnly=8:b"
     ),
+    "ResourceAttributes": (
+        "namespace=1:s verb=2:s group=3:s version=4:s resource=5:s subresource=6:s name=7:s "
+        "fieldSelector=8:FieldSelectorAttributes labelSelector=9:LabelSelectorAttributes"
+    ),
     "ResourceClaim": "name=1:s? request=2:s",
     "ResourceFieldSelector": "containerName=1:s resource=2:s? divisor=3:Quantity",
     "ResourceHealth": "resourceID=1:s? health=2:s",
@@ -672,6 +688,7 @@ MESSAGES: dict[str, str] = {
     "ResourceQuotaSpec": "hard=1:{Quantity scopes=2:s* scopeSelector=3:ScopeSelector",
     "ResourceQuotaStatus": "hard=1:{Quantity used=2:{Quantity",
     "ResourceRequirements": "limits=1:{Quantity requests=2:{Quantity claims=3:ResourceClaim*",
+    "ResourceRule": "verbs=1:s*? apiGroups=2:s* resources=3:s* resourceNames=4:s*",
     "ResourceStatus": "name=1:s? resources=2:ResourceHealth*",
     "Role": "metadata=1:ObjectMeta rules=2:PolicyRule*",
     "RoleBinding": "metadata=1:ObjectMeta subjects=2:Subject* roleRef=3:RoleRef",
@@ -702,6 +719,21 @@ MESSAGES: dict[str, str] = {
         "runAsNonRoot=5:b? readOnlyRootFilesystem=6:b? allowPrivilegeEscalation=7:b? "
         "procMount=9:s? seccompProfile=11:SeccompProfile appArmorProfile=12:AppArmorProfile"
     ),
+    "SelfSubjectAccessReview": (
+        "metadata=1:ObjectMeta spec=2:SelfSubjectAccessReviewSpec "
+        "status=3:SubjectAccessReviewStatus"
+    ),
+    "SelfSubjectAccessReviewSpec": (
+        "resourceAttributes=1:ResourceAttributes "
+        "nonResourceAttributes=2:NonResourceAttributes"
+    ),
+    "SelfSubjectReview": "metadata=1:ObjectMeta status=2:SelfSubjectReviewStatus",
+    "SelfSubjectReviewStatus": "userInfo=1:UserInfo",
+    "SelfSubjectRulesReview": (
+        "metadata=1:ObjectMeta spec=2:SelfSubjectRulesReviewSpec "
+        "status=3:SubjectRulesReviewStatus"
+    ),
+    "SelfSubjectRulesReviewSpec": "namespace=1:s",
     "Service": "metadata=1:ObjectMeta spec=2:ServiceSpec status=3:ServiceStatus",
     "ServiceAccount": (
         "metadata=1:ObjectMeta secrets=2:ObjectReference* "
@@ -730,10 +762,32 @@ MESSAGES: dict[str, str] = {
         "secretRef=5:LocalObjectReference"
     ),
     "Subject": "kind=1:s? apiGroup=2:s name=3:s? namespace=4:s",
+    "SubjectAccessReview": (
+        "metadata=1:ObjectMeta spec=2:SubjectAccessReviewSpec "
+        "status=3:SubjectAccessReviewStatus"
+    ),
+    "SubjectAccessReviewSpec": (
+        "resourceAttributes=1:ResourceAttributes "
+        "nonResourceAttributes=2:NonResourceAttributes user=3:s groups=4:s* "
+        "extra=5:{StringList uid=6:s"
+    ),
+    "SubjectAccessReviewStatus": "allowed=1:b? denied=4:b reason=2:s evaluationError=3:s",
+    "SubjectRulesReviewStatus": (
+        "resourceRules=1:ResourceRule* nonResourceRules=2:NonResourceRule* incomplete=3:b? "
+        "evaluationError=4:s"
+    ),
     "SuccessPolicy": "rules=1:SuccessPolicyRule*",
     "SuccessPolicyRule": "succeededIndexes=1:s? succeededCount=2:i?",
     "Sysctl": "name=1:s? value=2:s?",
     "TCPSocketAction": "port=1:IntOrString host=2:s",
+    "TokenRequest": "metadata=1:ObjectMeta spec=2:TokenRequestSpec status=3:TokenRequestStatus",
+    "TokenRequestSpec": (
+        "audiences=1:s*? expirationSeconds=4:i? boundObjectRef=3:BoundObjectReference"
+    ),
+    "TokenRequestStatus": "token=1:s? expirationTimestamp=2:Time",
+    "TokenReview": "metadata=1:ObjectMeta spec=2:TokenReviewSpec status=3:TokenReviewStatus",
+    "TokenReviewSpec": "token=1:s audiences=2:s*",
+    "TokenReviewStatus": "authenticated=1:b user=2:UserInfo audiences=4:s* error=3:s",
     "Toleration": "key=1:s operator=2:s value=3:s effect=4:s tolerationSeconds=5:i?",
     "TopologySpreadConstraint": (
         "maxSkew=1:i? topologyKey=2:s? whenUnsatisfiable=3:s? labelSelector=4:LabelSelector "
@@ -742,6 +796,7 @@ MESSAGES: dict[str, str] = {
     "TypedLocalObjectReference": "apiGroup=1:s? kind=2:s? name=3:s?",
     "TypedObjectReference": "apiGroup=1:s? kind=2:s? name=3:s? namespace=4:s?",
     "UncountedTerminatedPods": "succeeded=1:s* failed=2:s*",
+    "UserInfo": "username=1:s uid=2:s groups=3:s* extra=4:{StringList",
     "Volume": "name=1:s? volumeSource=2:VolumeSource^",
     "VolumeDevice": "name=1:s? devicePath=2:s?",
     "VolumeMount": (

@@ -71,7 +71,7 @@ class SchemaNode:
         SchemaNode(defs, {"$ref": "#/$defs/io.k8s.api.core.v1.Pod"}).field("spec")
     """
 
-    __slots__ = ("defs", "meta", "node")
+    __slots__ = ("defs", "list_keys", "list_type", "map_type", "meta", "node")
 
     def __init__(self, defs: Definitions, node: Mapping[str, Any]) -> None:
         self.defs = defs
@@ -79,7 +79,16 @@ class SchemaNode:
         key = node.get("x-kubernetes-patch-merge-key")
         self.meta = PatchMeta(frozenset(s for s in strategy.split(",") if s),
                               str(key) if key else None)
-        self.node = self._resolve(node)
+        resolved = self._resolve(node)
+        self.node = resolved
+        # The server-side apply markers (on the property or on its definition).
+        self.list_type = str(node.get("x-kubernetes-list-type")
+                             or resolved.get("x-kubernetes-list-type") or "atomic")
+        keys = node.get("x-kubernetes-list-map-keys") or resolved.get(
+            "x-kubernetes-list-map-keys") or ()
+        self.list_keys: tuple[str, ...] = tuple(str(k) for k in keys)
+        self.map_type = str(node.get("x-kubernetes-map-type")
+                            or resolved.get("x-kubernetes-map-type") or "granular")
 
     def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         seen = 0

@@ -158,13 +158,17 @@ class Subresources:
         return self._scale_of(rt, version, self.api.get(rt, namespace, name))
 
     def update_scale(self, rt: ResourceType, version: str, namespace: str, name: str,
-                     body: Any, *, dry_run: bool = False) -> dict[str, Any]:
-        """PUT a Scale: set the replicas (409 on a stale ``resourceVersion``)."""
+                     body: Any, *, dry_run: bool = False, field_manager: str = ""
+                     ) -> dict[str, Any]:
+        """PUT a Scale: set the replicas (409 on a stale ``resourceVersion``);
+        ``field_manager`` then owns them (through the ``scale`` subresource)."""
         with self.api.store.lock:
-            return self._write_scale(rt, version, namespace, name, body, dry_run)
+            return self._write_scale(rt, version, namespace, name, body, dry_run,
+                                     field_manager)
 
     def patch_scale(self, rt: ResourceType, version: str, namespace: str, name: str,
-                    content_type: str, raw: bytes, *, dry_run: bool = False) -> dict[str, Any]:
+                    content_type: str, raw: bytes, *, dry_run: bool = False,
+                    field_manager: str = "") -> dict[str, Any]:
         """PATCH a Scale (merge, strategic merge, JSON or apply patch)."""
         ctype = content_type.split(";")[0].strip().lower()
         try:
@@ -194,10 +198,11 @@ class Subresources:
                 and bool(doc["metadata"].get("resourceVersion"))
             if not asked and isinstance(patched.get("metadata"), dict):
                 patched["metadata"].pop("resourceVersion", None)
-            return self._write_scale(rt, version, namespace, name, patched, dry_run)
+            return self._write_scale(rt, version, namespace, name, patched, dry_run,
+                                     field_manager)
 
     def _write_scale(self, rt: ResourceType, version: str, namespace: str, name: str,
-                     body: Any, dry_run: bool) -> dict[str, Any]:
+                     body: Any, dry_run: bool, field_manager: str) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise bad_request("the request body must be a JSON object")
         if body.get("kind") not in (None, "Scale") or body.get("apiVersion") not in (
@@ -222,7 +227,8 @@ class Subresources:
         _set_path(obj, self.scale_paths(rt, version).spec_replicas, replicas)
         if not rt.crd:
             obj.pop("status", None)  # the main resource keeps its stored status
-        updated = self.api.update(rt, version, namespace, name, obj, dry_run=dry_run)
+        updated = self.api.update(rt, version, namespace, name, obj, dry_run=dry_run,
+                                  subresource="scale", field_manager=field_manager)
         return self._scale_of(rt, version, updated)
 
     # -- pods/binding, bindings, pods/eviction -----------------------------------------

@@ -1,0 +1,467 @@
+"""Server-side apply and ``metadata.managedFields``.
+
+Every write records which manager set which fields, as a real API server's
+field manager does: an ``Apply`` entry per applier (``PATCH`` with
+``application/apply-patch+yaml``) and an ``Update`` entry per other writer
+(create, update, patch), named by the ``fieldManager`` query parameter or,
+without one, by the User-Agent's product (``OpenAPI-Generator``, ``kubectl``).
+Field sets use the ``FieldsV1`` format (``f:`` fields, ``k:`` keyed list
+elements, ``v:`` set elements, ``.`` the element itself), lists and maps
+granular or atomic per the schema's ``x-kubernetes-list-type``,
+``x-kubernetes-list-map-keys`` and ``x-kubernetes-map-type``.
+
+Apply semantics: a field another manager owns with a different value is a
+conflict (409 with one ``FieldManagerConflict`` cause per field) unless
+``force=true``, which takes it over; an equal value is shared. Fields the
+applier applied before and no longer applies are removed when no other
+manager owns them. Non-apply writers take over the fields they change without
+conflict.
+
+Simplifications (documented in docs/testing.md): entries are kept per
+(manager, operation, subresource) with the latest apiVersion; ``managedFields``
+sent by a client are ignored; lists without a list type are atomic.
+
+Example::
+
+    tracker = FieldTracker()
+    tracker.record(None, obj, schema, Manager("kubectl-create"), "v1", now, False)
+    obj["metadata"]["managedFields"][0]["manager"]      # "kubectl-create"
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any, NamedTuple
+
+from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.smp import SchemaNode
+
+# A path element: ("f", name) | ("k", '{"name":"c"}') | ("v", '"x"').
+Element = tuple[str, str]
+Path = tuple[Element, ...]
+FieldSet = frozenset[Path]
+
+#: metadata fields no manager owns (the server sets them, or they name the object).
+UNOWNED_META = frozenset({"name", "namespace", "uid", "resourceVersion", "generation",
+                          "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "managedFields", "selfLink"})
+MAX_MANAGER_LEN = 128
+
+
+class Operation(str, Enum):
+    """``managedFields[].operation``."""
+
+    APPLY = "Apply"
+    UPDATE = "Update"
+
+
+class Manager(NamedTuple):
+    """Who writes: a manager name, and the subresource written (``""`` or ``status``)."""
+
+    name: str
+    subresource: str = ""
+
+
+def manager_name(field_manager: str | None, user_agent: str | None) -> str:
+    """The manager of a write: ``fieldManager``, else the User-Agent's product
+    (the part before the first ``/``), as a real server defaults it."""
+    if field_manager:
+        return field_manager
+    agent = (user_agent or "").split("/", 1)[0].strip()
+    return agent[:MAX_MANAGER_LEN]
+
+
+def check_field_manager(field_manager: str | None, apply: bool) -> None:
+    """400 for a ``fieldManager`` a real server rejects."""
+    if apply and not field_manager:
+        raise bad_request("PATCH, application/apply-patch+yaml requests require a "
+                          "fieldManager query parameter")
+    if field_manager and len(field_manager) > MAX_MANAGER_LEN:
+        raise bad_request(f"fieldManager: Too long: may not be more than {MAX_MANAGER_LEN} "
+                          "bytes")
+
+
+# -- field sets -----------------------------------------------------------------------
+def _key_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def fields_of(obj: Any, schema: SchemaNode | None, prefix: Path = ()) -> set[Path]:
+    """The field set of ``obj``: its leaves, keyed list elements and set elements."""
+    out: set[Path] = set()
+    _walk(obj, schema, prefix, out)
+    return out
+
+
+def _walk(value: Any, schema: SchemaNode | None, path: Path, out: set[Path]) -> None:
+    if isinstance(value, dict):
+        if (schema is not None and schema.map_type == "atomic") or not value:
+            out.add(path)
+            return
+        for k, v in value.items():
+            _walk(v, schema.field(k) if schema is not None else None, (*path, ("f", k)), out)
+        return
+    if isinstance(value, list) and schema is not None and value:
+        items = schema.items()
+        if schema.list_type == "map" and schema.list_keys and all(
+                isinstance(e, dict) for e in value):
+            for e in value:
+                elem = (*path, ("k", _key_text({k: e.get(k) for k in schema.list_keys
+                                                 if k in e})))
+                out.add(elem)
+                for k, v in e.items():
+                    _walk(v, items.field(k) if items is not None else None,
+                          (*elem, ("f", k)), out)
+            return
+        if schema.list_type == "set":
+            for e in value:
+                out.add((*path, ("v", _key_text(e))))
+            return
+    out.add(path)
+
+
+def object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: str,
+                  has_status: bool) -> set[Path]:
+    """The fields of ``obj`` a manager can own through ``subresource``: never
+    ``apiVersion``/``kind`` or server-set metadata; with a status subresource,
+    only ``status`` through it and everything else through the main resource."""
+    out: set[Path] = set()
+    for key, value in obj.items():
+        if key in ("apiVersion", "kind"):
+            continue
+        if has_status and (key == "status") != (subresource == "status"):
+            continue
+        sub = schema.field(key) if schema is not None else None
+        if key == "metadata" and isinstance(value, dict):
+            for mk, mv in value.items():
+                if mk not in UNOWNED_META:
+                    _walk(mv, sub.field(mk) if sub is not None else None,
+                          (("f", "metadata"), ("f", mk)), out)
+            continue
+        _walk(value, sub, (("f", key),), out)
+    return out
+
+
+def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
+    """A field set in the ``FieldsV1`` JSON form."""
+    root: dict[str, Any] = {}
+    members: list[Path] = sorted(paths)
+    for p in members:
+        node = root
+        for kind, text in p:
+            node = node.setdefault(f"{kind}:{text}", {})
+    for p in members:  # a member that also has children is marked with "."
+        node = root
+        for kind, text in p:
+            node = node[f"{kind}:{text}"]
+        if node and "." not in node:
+            node["."] = {}
+    return root
+
+
+def from_fields_v1(doc: Any, prefix: Path = ()) -> set[Path]:
+    """The field set a ``FieldsV1`` document describes."""
+    out: set[Path] = set()
+    if not isinstance(doc, dict):
+        return out
+    for key, child in doc.items():
+        if key == ".":
+            out.add(prefix)
+            continue
+        kind, _, text = key.partition(":")
+        path = (*prefix, (kind, text))
+        if isinstance(child, dict) and child:
+            out |= from_fields_v1(child, path)
+        else:
+            out.add(path)
+    return out
+
+
+def path_string(path: Path) -> str:
+    """A path as the API server prints it: ``.spec.containers[name="web"].image``."""
+    out = ""
+    for kind, text in path:
+        if kind == "f":
+            out += f".{text}"
+        elif kind == "k":
+            keys = json.loads(text)
+            out += "[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]"
+        elif kind == "v":
+            out += f"[={text}]"
+        else:
+            out += f"[{text}]"
+    return out
+
+
+# -- values at paths ---------------------------------------------------------------
+_MISSING = object()
+
+
+def _step(cur: Any, elem: Element) -> Any:
+    kind, text = elem
+    if kind == "f":
+        return cur.get(text, _MISSING) if isinstance(cur, dict) else _MISSING
+    if not isinstance(cur, list):
+        return _MISSING
+    want = json.loads(text)
+    for e in cur:
+        if kind == "k" and isinstance(e, dict) and all(e.get(k) == v for k, v in want.items()):
+            return e
+        if kind == "v" and e == want:
+            return e
+    return _MISSING
+
+
+def value_at(obj: Any, path: Path) -> Any:
+    """The value at ``path`` (a sentinel when absent)."""
+    cur = obj
+    for elem in path:
+        cur = _step(cur, elem)
+        if cur is _MISSING:
+            return _MISSING
+    return cur
+
+
+def remove_path(obj: Any, path: Path) -> None:
+    """Delete the value at ``path`` from ``obj`` in place (no-op when absent)."""
+    if not path:
+        return
+    parent = value_at(obj, path[:-1])
+    kind, text = path[-1]
+    if kind == "f" and isinstance(parent, dict):
+        parent.pop(text, None)
+    elif isinstance(parent, list):
+        target = _step(parent, path[-1])
+        if target is not _MISSING:
+            parent.remove(target)
+
+
+def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
+    """``config`` merged into ``live``: maps and structs field by field, keyed
+    lists by key, sets as unions, anything atomic replaced."""
+    if isinstance(live, dict) and isinstance(config, dict) and not (
+            schema is not None and schema.map_type == "atomic"):
+        out = dict(live)
+        for k, v in config.items():
+            sub = schema.field(k) if schema is not None else None
+            out[k] = merge_applied(live.get(k), v, sub)
+        return out
+    if isinstance(live, list) and isinstance(config, list) and schema is not None:
+        items = schema.items()
+        if schema.list_type == "map" and schema.list_keys:
+            out_list = [copy.deepcopy(e) for e in live]
+            for e in config:
+                if not isinstance(e, dict):
+                    return copy.deepcopy(config)
+                ident = {k: e.get(k) for k in schema.list_keys}
+                for i, cur in enumerate(out_list):
+                    if isinstance(cur, dict) and {k: cur.get(k) for k in schema.list_keys} \
+                            == ident:
+                        out_list[i] = merge_applied(cur, e, items)
+                        break
+                else:
+                    out_list.append(copy.deepcopy(e))
+            return out_list
+        if schema.list_type == "set":
+            return list(live) + [copy.deepcopy(e) for e in config if e not in live]
+    return copy.deepcopy(config)
+
+
+# -- managedFields entries ---------------------------------------------------------------
+class Entry(NamedTuple):
+    """One ``managedFields`` entry."""
+
+    manager: str
+    operation: Operation
+    subresource: str
+    api_version: str
+    time: str
+    fields: FieldSet
+
+    @property
+    def ident(self) -> tuple[str, Operation, str]:
+        """What identifies the entry: manager, operation, subresource."""
+        return (self.manager, self.operation, self.subresource)
+
+    def printed(self) -> str:
+        """The manager as a conflict message names it."""
+        text = json.dumps(self.manager)
+        if self.subresource:
+            text += f" with subresource {json.dumps(self.subresource)}"
+        if self.operation is Operation.UPDATE:
+            text += f" using {self.api_version}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``managedFields`` item."""
+        doc: dict[str, Any] = {"manager": self.manager, "operation": self.operation.value,
+                               "apiVersion": self.api_version, "time": self.time,
+                               "fieldsType": "FieldsV1",
+                               "fieldsV1": to_fields_v1(self.fields)}
+        if self.subresource:
+            doc["subresource"] = self.subresource
+        return doc
+
+
+def parse_entries(obj: dict[str, Any]) -> list[Entry]:
+    """The entries stored in ``obj.metadata.managedFields``."""
+    out: list[Entry] = []
+    for item in (obj.get("metadata") or {}).get("managedFields") or []:
+        if not isinstance(item, dict):
+            continue
+        try:
+            op = Operation(item.get("operation"))
+        except ValueError:
+            continue
+        out.append(Entry(str(item.get("manager", "")), op, str(item.get("subresource", "")),
+                         str(item.get("apiVersion", "")), str(item.get("time", "")),
+                         frozenset(from_fields_v1(item.get("fieldsV1")))))
+    return out
+
+
+def _store(obj: dict[str, Any], entries: list[Entry]) -> None:
+    kept = [e.to_json() for e in entries if e.fields]
+    meta = obj.setdefault("metadata", {})
+    if kept:
+        meta["managedFields"] = kept
+    else:
+        meta.pop("managedFields", None)
+
+
+def _covers(owned: FieldSet, path: Path) -> bool:
+    """True if ``owned`` holds ``path`` or anything under it."""
+    n = len(path)
+    return any(p[:n] == path for p in owned)
+
+
+class Conflict(NamedTuple):
+    """A field the applier would change that another manager owns."""
+
+    path: Path
+    owner: Entry
+
+
+def conflict_error(conflicts: list[Conflict]) -> StatusError:
+    """The 409 a real server answers, one ``FieldManagerConflict`` cause per field."""
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {c.owner.printed()}",
+               "field": path_string(c.path)} for c in conflicts]
+    if len(conflicts) == 1:
+        c = conflicts[0]
+        message = (f"Apply failed with 1 conflict: conflict with {c.owner.printed()}: "
+                   f"{path_string(c.path)}")
+    else:
+        by_owner: dict[str, list[str]] = {}
+        for c in conflicts:
+            by_owner.setdefault(c.owner.printed(), []).append(path_string(c.path))
+        lines = []
+        for owner in sorted(by_owner):
+            lines.append(f"conflicts with {owner}:")
+            lines += [f"- {p}" for p in by_owner[owner]]
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return StatusError(409, "Conflict", message, details={"causes": causes})
+
+
+class FieldTracker:
+    """Keeps ``metadata.managedFields`` and applies configurations.
+
+    Example::
+
+        tracker.record(old, new, schema, Manager("kubectl-edit"), "apps/v1", now, True)
+    """
+
+    def created_by_apply(self, config: dict[str, Any], new: dict[str, Any],
+                         schema: SchemaNode | None, manager: Manager, api_version: str,
+                         now: str, has_status: bool) -> None:
+        """Record that ``manager`` created ``new`` by applying ``config``: it owns
+        the fields it applied (not those defaulting added)."""
+        fields = frozenset(object_fields(config, schema, manager.subresource, has_status))
+        _store(new, [Entry(manager.name, Operation.APPLY, manager.subresource, api_version,
+                           now, fields)])
+
+    def record(self, old: dict[str, Any] | None, new: dict[str, Any],
+               schema: SchemaNode | None, manager: Manager, api_version: str, now: str,
+               has_status: bool) -> None:
+        """Record an ``Update`` by ``manager`` (create when ``old`` is None) in
+        ``new``'s managedFields: it owns what it changed, others lose it."""
+        entries = parse_entries(old) if old is not None else []
+        sub = manager.subresource
+        after = object_fields(new, schema, sub, has_status)
+        before = object_fields(old, schema, sub, has_status) if old is not None else set()
+        changed = frozenset(p for p in after
+                            if p not in before or value_at(new, p) != value_at(old, p))
+        removed = frozenset(before - after)
+        if not changed and not removed:
+            _store(new, entries)
+            return
+        out: list[Entry] = []
+        mine: Entry | None = None
+        for e in entries:
+            fields = e.fields - removed
+            if e.ident == (manager.name, Operation.UPDATE, sub):
+                mine = e._replace(fields=fields | changed, api_version=api_version, time=now)
+                out.append(mine)
+            else:
+                out.append(e._replace(fields=fields - changed))
+        if mine is None and changed:
+            out.append(Entry(manager.name, Operation.UPDATE, sub, api_version, now, changed))
+        _store(new, out)
+
+    def apply(self, live: dict[str, Any] | None, config: dict[str, Any],
+              schema: SchemaNode | None, manager: Manager, api_version: str, now: str, *,
+              force: bool, has_status: bool) -> dict[str, Any]:
+        """The object after ``manager`` applies ``config`` to ``live`` (None: create).
+
+        Raises the 409 conflict error when another manager owns a field the
+        configuration changes, unless ``force``.
+        """
+        sub = manager.subresource
+        applied = frozenset(object_fields(config, schema, sub, has_status))
+        base: dict[str, Any] = copy.deepcopy(live) if live is not None else {}
+        entries = parse_entries(base)
+        ident = (manager.name, Operation.APPLY, sub)
+        previous = next((e.fields for e in entries if e.ident == ident), frozenset())
+        conflicts: list[Conflict] = []
+        for e in entries:
+            if e.ident == ident:
+                continue
+            for p in sorted(applied & e.fields):
+                # A keyed element or set member is owned for existing (it exists in
+                # both); only values can differ.
+                if p[-1][0] == "f" and value_at(base, p) != value_at(config, p):
+                    conflicts.append(Conflict(p, e))
+        if conflicts and not force:
+            raise conflict_error(conflicts)
+        taken = frozenset(c.path for c in conflicts)
+        merged = merge_applied(base, _owned_part(config, sub, has_status), schema)
+        if not isinstance(merged, dict):
+            raise bad_request("the applied configuration must be an object")
+        others = [e._replace(fields=e.fields - taken) for e in entries if e.ident != ident]
+        owned_by_others = frozenset().union(*(e.fields for e in others)) if others \
+            else frozenset()
+        for p in sorted(previous - applied, key=len, reverse=True):
+            if not _covers(owned_by_others, p) and not _covers(applied, p):
+                remove_path(merged, p)
+        out = list(others)
+        out.insert(_position(entries, ident),
+                   Entry(manager.name, Operation.APPLY, sub, api_version, now, applied))
+        _store(merged, out)
+        return merged
+
+
+def _position(entries: list[Entry], ident: tuple[str, Operation, str]) -> int:
+    for i, e in enumerate(entries):
+        if e.ident == ident:
+            return i
+    return len(entries)
+
+
+def _owned_part(config: dict[str, Any], sub: str, has_status: bool) -> dict[str, Any]:
+    """The part of ``config`` the subresource writes (status or everything else)."""
+    if not has_status:
+        return config
+    if sub == "status":
+        return {k: v for k, v in config.items() if k in ("status", "apiVersion", "kind")}
+    return {k: v for k, v in config.items() if k != "status"}
