@@ -36,6 +36,7 @@ __all__ = [
     "condition",
     "created",
     "deleted",
+    "fail_when",
     "jsonpath",
     "not_",
     "parse_for",
@@ -572,3 +573,72 @@ def as_condition(for_: ConditionLike | Iterable[ConditionLike]) -> Condition:
             raise ValueError("for_ is an empty list: give at least one condition")
         return all_of(*items)
     raise TypeError(f"for_ must be a --for string, a Condition or a callable, not {for_!r}")
+
+
+class _FailWhen(Condition):
+    """``cond``, except that when any of ``fails`` holds it raises ``WaitFailed``."""
+
+    __slots__ = ("cond", "fails")
+
+    def __init__(self, cond: Condition, fails: Sequence[Condition]) -> None:
+        self.cond = cond
+        self.fails = tuple(fails)
+
+    @property
+    def absent_ok(self) -> bool:
+        return self.cond.absent_ok
+
+    def __call__(self, obj: Obj | None) -> bool:
+        for fail in self.fails:
+            if fail(obj):
+                raise WaitFailed(_failure_reason(fail), object=None if obj is None else dict(obj))
+        return self.cond(obj)
+
+    def bind(self, first_seen: Obj | None) -> Condition:
+        return _FailWhen(self.cond.bind(first_seen), [f.bind(first_seen) for f in self.fails])
+
+    def __repr__(self) -> str:
+        return f"{self.cond!r} fail_for " + ", ".join(map(repr, self.fails))
+
+
+def _failure_reason(fail: Condition) -> str:
+    """kubectl-like words for a failure condition that held."""
+    if isinstance(fail, _StatusCondition):
+        return f"condition {fail.name}={fail.status}"
+    if isinstance(fail, _Deleted):
+        return "deleted"
+    if isinstance(fail, _JSONPathCondition):
+        expr = fail.path.expression
+        return f"jsonpath {expr}" + ("" if fail.value is None else f"={fail.value}")
+    return f"{fail!r} holds"
+
+
+def fail_when(
+    cond: ConditionLike | Iterable[ConditionLike],
+    fail: ConditionLike | Iterable[ConditionLike],
+) -> Condition:
+    """``cond`` with failure conditions: what ``fail_for=`` (``--fail-for``) means.
+
+    ``fail`` takes the forms ``for_`` does (a ``--for`` string, a condition, a
+    callable, or a list of them); when **any** of them holds, the condition
+    raises :class:`~hybridwait.WaitFailed` (``condition Failed=True``,
+    ``deleted``, ...) and a wait using it ends at once with that error, naming
+    the object (``jobs/pi: condition Failed=True``). Otherwise it is ``cond``.
+    Failure conditions are checked first.
+
+    Example::
+
+        done = fail_when("condition=Complete", "condition=Failed")
+        job = {"status": {"conditions": [{"type": "Failed", "status": "True"}]}}
+        done(job)          # raises WaitFailed('condition Failed=True')
+        eng.wait("job/pi", for_="condition=Complete", fail_for=["condition=Failed", "delete"])
+    """
+    if isinstance(fail, (str, Condition)) or callable(fail):
+        items: list[ConditionLike] = [fail]
+    elif isinstance(fail, Iterable):
+        items = list(fail)
+        if not items:
+            raise ValueError("fail_for is an empty list: give at least one condition")
+    else:
+        raise TypeError(f"fail_for must be a --for string, a Condition or a callable, not {fail!r}")
+    return _FailWhen(as_condition(cond), [as_condition(f) for f in items])

@@ -1,21 +1,20 @@
-"""The hybrid watch-and-poll engine: :class:`Engine` and :class:`WaitResult`.
+"""The hybrid watch-and-poll engine: :class:`Engine`, the front door of every wait.
 
-Each wait runs the core's single loop, ``loop_condition_until_context``, on a
-kick-only :class:`~hybridwait.KickTimer`. Two things make that loop run the check:
+``Engine`` keeps the lifecycle (threads, ``close()``), resolution (discovery)
+and sharing (watches, cache, sweeper, reader pool). Each wait is a
+:class:`~hybridwait.kube.wait.Wait` object the engine's threads drive; the
+wait APIs differ only in how the caller gets the outcome:
 
-* the **listening path**: a watcher thread applies an event to the shared
-  cache and kicks the timers of the waiters of that object only;
-* the **polling path**: every ``poll_interval`` the engine's one sweeper thread
-  (:mod:`hybridwait.kube.sweeper`) re-checks the wait from the cache, waking it
-  only if its condition now holds, or wakes it to GET the API when no healthy
-  watch covers it. (``watch=False`` waits tick a ``poll_interval`` timer of their own.)
+* :meth:`Engine.submit` returns its ``concurrent.futures.Future``;
+* :meth:`Engine.wait_async` awaits that future (asyncio);
+* :meth:`Engine.wait` / :meth:`Engine.wait_result` block the calling thread on it.
 
-The check reads the cache while a healthy watch covers the object and the API
-itself (GET) when none does (watch down, stalled, Forbidden, or ``watch=False``).
-Waiters register before their first check and a kick is latched in the
-timer's capacity-1 channel, so no wake-up is lost between check and sleep.
-No thread is started per wait; one watcher thread serves each shared watch
-(see :mod:`hybridwait.kube.sharing` for the sharing policy).
+Two things make a wait check its condition: a watch event on one of its
+objects (the **listening path**, run on the watcher thread right after the
+event is applied to the shared cache) and its poll interval (the **polling
+path**, run by the engine's one sweeper thread). A check answered by the cache
+runs right there; one that must read the API (no healthy watch covers the
+object, ``watch=False``) goes to a small reader pool. No thread per wait.
 
 Example::
 
@@ -25,6 +24,7 @@ Example::
         pod = eng.wait("pod/web-0", for_="condition=Ready", namespace="default", timeout=60)
         r = eng.wait_result("pods", for_=c.phase("Running"), selector="app=web")
         print(r.path, r.elapsed, len(r.objects))
+        fut = eng.submit("job/pi", for_="condition=Complete", fail_for="condition=Failed")
 """
 
 from __future__ import annotations
@@ -32,119 +32,59 @@ from __future__ import annotations
 import builtins
 import contextlib
 import logging
+import math
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from datetime import timedelta
+from typing import Any, NamedTuple
 
-from hybridwait.core import (
-    Canceled,
-    Clock,
-    Context,
-    DeadlineExceeded,
-    FixedTimer,
-    KickTimer,
-    RealClock,
-    WaitTimeout,
-    background,
-    context_for_channel,
-    loop_condition_until_context,
-    with_cancel,
-    with_timeout,
-)
-from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry
-from hybridwait.kube.conditions import Condition, ConditionLike, as_condition
-from hybridwait.kube.errors import ApiError, ConnectionFailed, NoMatchingResources, NotFound
+from hybridwait.core import Canceled, Clock, Context, RealClock
+from hybridwait.core.duration import Duration, to_seconds
+from hybridwait.kube.cache import ObjectCache, WaiterRegistry
+from hybridwait.kube.conditions import ConditionLike, as_condition, fail_when
+from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import (
     Discovery,
     ResourceType,
     check_path_segment,
     parse_resource_arg,
 )
-from hybridwait.kube.sharing import WatchManager
+from hybridwait.kube.sharing import WatchManager, WatchStatus
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.sweeper import Sweeper
 from hybridwait.kube.transport import Transport
+from hybridwait.kube.wait import (
+    ConditionTimeout,
+    Path,
+    ResourceArgs,
+    Runtime,
+    Wait,
+    WaitOptions,
+    WaitResult,
+    as_ctx,
+)
 
-__all__ = ["Engine", "WaitResult"]
+__all__ = ["ConditionTimeout", "Engine", "Path", "WaitResult"]
 
 log = logging.getLogger("hybridwait.kube.engine")
 
 _WEEK = 7 * 24 * 3600.0
 _DEFAULT_TIMEOUT = 30.0
-_PENDING = object()
-_MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's connect timeout (seconds)
-_RETRY_FIRST = 0.1  # first retry delay after a failed read (doubling to poll_interval)
-_FAST_FAILURE = 0.5  # a GET failing faster than this was refused/reset, not timed out
 
 
-@dataclass(frozen=True)
-class WaitResult:
-    """What ended a wait: ``objects`` (as :meth:`Engine.wait` returns them),
-    ``path`` (``"watch"`` when a watch event's wake-up ran the final check,
-    ``"poll"`` when a timed or first check did) and ``elapsed`` seconds.
+class _Options(NamedTuple):
+    """The keyword options of one wait call, as given (validated by ``Engine._start``)."""
 
-    Example::
-
-        r = eng.wait_result("pod/web-0", for_="condition=Ready")
-        r.path in ("watch", "poll")
-    """
-
-    objects: Any
-    path: str
-    elapsed: float
-
-
-@dataclass(eq=False)
-class _Target:
-    rtype: ResourceType
-    namespace: str
-    name: str
-    cond: Condition
-    key: Key = field(init=False)
-    checked: bool = False
-    met: bool = False
-    last: dict[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        self.key = (self.rtype.key, self.namespace, self.name)
-
-    @property
-    def object_name(self) -> str:
-        """kubectl's ``resource/name`` (plural without group), e.g. ``pods/web-0``."""
-        return f"{self.rtype.plural}/{self.name}"
-
-
-class _Waiter:
-    """One wait: its targets, its timer, and whether the last wake was a watch's.
-
-    ``kick()`` is the watch's wake-up (listening path); ``sweep()`` is called
-    by the engine's :class:`~hybridwait.kube.sweeper.Sweeper` every poll
-    interval (polling path).
-    """
-
-    __slots__ = ("api_reads", "kicked", "retries", "sweep", "timer", "transient")
-
-    def __init__(self, timer: KickTimer, sweep: Callable[[], None] | None = None) -> None:
-        self.timer = timer
-        self.kicked = False
-        self.api_reads = 0  # direct reads made by the current check
-        self.transient: float | None = None  # a read failed: retry after (0: backoff)
-        self.retries = 0  # consecutive checks with a failed read
-        self.sweep: Callable[[], None] = sweep or self._wake
-
-    def _wake(self) -> None:
-        self.timer.kick()
-
-    def kick(self) -> None:
-        self.kicked = True
-        self.timer.kick()
-
-    def take_kick(self) -> bool:
-        k = self.kicked
-        self.kicked = False
-        return k
+    namespace: str | None
+    selector: str | None
+    field_selector: str | None
+    all: bool
+    all_namespaces: bool
+    timeout: Duration | None
+    ctx: Context | threading.Event | None
+    poll_interval: Duration | None
+    watch: bool | None
 
 
 class Engine:
@@ -165,6 +105,10 @@ class Engine:
     5xx, 429 or refused connection).
     ``watch_linger`` (5 s): how long a watch with no waiter left is kept for
     the next wait (0: stop at once).
+    ``readers`` (2): threads for the steps of waits that block (discovery,
+    a selector's LIST, GETs while no healthy watch covers an object); they
+    start on demand and end after a second idle.
+    Durations may be seconds or ``datetime.timedelta``.
 
     Thread-safe for any number of calling threads. ``close()`` (or leaving a
     ``with`` block) cancels every wait (``Canceled``), stops every watcher and
@@ -180,21 +124,26 @@ class Engine:
         self,
         api_client: Any = None,
         *,
-        poll_interval: float = 5.0,
-        stall_timeout: float = 90.0,
+        poll_interval: Duration = 5.0,
+        stall_timeout: Duration = 90.0,
         cache_size: int = 100_000,
         watch: bool = True,
         namespace: str | None = None,
         kubeconfig: str | None = None,
         context: str | None = None,
         clock: Clock | None = None,
-        tombstone_ttl: float = 60.0,
-        discovery_ttl: float = 600.0,
-        request_timeout: float = 10.0,
-        watch_linger: float = 5.0,
+        tombstone_ttl: Duration = 60.0,
+        discovery_ttl: Duration = 600.0,
+        request_timeout: Duration = 10.0,
+        watch_linger: Duration = 5.0,
+        readers: int = 2,
     ) -> None:
-        _check_seconds(poll_interval, "poll_interval", positive=True)
-        _check_seconds(stall_timeout, "stall_timeout", positive=True)
+        poll_interval = _seconds(poll_interval, "poll_interval", positive=True)
+        stall_timeout = _seconds(stall_timeout, "stall_timeout", positive=True)
+        tombstone_ttl = _seconds(tombstone_ttl, "tombstone_ttl", positive=True)
+        discovery_ttl = _seconds(discovery_ttl, "discovery_ttl", positive=True)
+        request_timeout = _seconds(request_timeout, "request_timeout", positive=True)
+        watch_linger = _seconds(watch_linger, "watch_linger", positive=False)
         if not isinstance(cache_size, int) or cache_size < 1:
             raise ValueError(f"cache_size must be a positive int, got {cache_size!r}")
         self._owns_client = api_client is None
@@ -224,8 +173,22 @@ class Engine:
             linger=watch_linger,
         )
         self._sweeper = Sweeper(self.clock)
+        self._readers = ReaderPool(readers)
+        self._runtime = Runtime(
+            clock=self.clock,
+            transport=self._transport,
+            cache=self._cache,
+            registry=self._registry,
+            watches=self._watches,
+            sweeper=self._sweeper,
+            readers=self._readers,
+            stats=self._stats,
+            resolve=self.resolve,
+            list_objects=self._list,
+            ended=self._ended,
+        )
         self._lock = threading.Lock()
-        self._active: dict[Any, None] = {}  # cancel functions of running waits
+        self._waits: dict[Wait, None] = {}  # pending waits (close() cancels them)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -253,11 +216,12 @@ class Engine:
             if self._closed:
                 return
             self._closed = True
-            cancels = list(self._active)
-        for cancel in cancels:
-            cancel()
-        swept = self._sweeper.close(timeout=0.5)
-        if not self._watches.close(timeout=1.3) or not swept:
+            waits = list(self._waits)
+        for w in waits:
+            w.cancel()
+        read = self._readers.close(timeout=0.5)
+        swept = self._sweeper.close(timeout=0.3)
+        if not self._watches.close(timeout=1.0) or not swept or not read:
             log.warning("some engine threads did not stop in time")
         if self._owns_client:
             with contextlib.suppress(Exception):  # best effort at shutdown
@@ -284,6 +248,20 @@ class Engine:
         s["discovery_requests"] = self._discovery.requests
         s["sweeps"] = self._sweeper.sweeps
         return s
+
+    def watch_status(self) -> builtins.list[WatchStatus]:
+        """How each watch in use is doing: one
+        :class:`~hybridwait.kube.watcher.WatchStatus` per connection (narrow or
+        namespace-wide, lingering ones included): its scope, state, whether waits
+        read the cache for it (``healthy``), how many waits it serves, and its
+        own counts (events, relists, reconnects, stalls).
+
+        Example::
+
+            for st in eng.watch_status():
+                print(st.resource, st.namespace or "*", st.name, st.state.value, st.healthy)
+        """
+        return self._watches.statuses()
 
     # -- resolution ----------------------------------------------------------------
     def resolve(self, resource_type: str) -> ResourceType:
@@ -348,54 +326,88 @@ class Engine:
             if not cont:
                 return out
 
-    def _targets(
+    # -- waiting -----------------------------------------------------------------------
+    def submit(
         self,
         resource: str | Sequence[str],
-        cond: Condition,
-        namespace: str | None,
-        selector: str | None,
-        field_selector: str | None,
-        all_: bool,
-        all_namespaces: bool,
-    ) -> tuple[builtins.list[_Target], bool]:
-        """The objects to wait on, and whether the result is one object (not a list)."""
-        args = [resource] if isinstance(resource, str) else list(resource)
-        if not args:
-            raise ValueError("at least one resource is required")
-        parsed = [parse_resource_arg(a) for a in args]
-        named = [p for p in parsed if p[1] is not None]
-        ns = namespace or self.namespace
-        if named:
-            if len(named) != len(parsed):
-                raise ValueError(
-                    "there is no need to specify a resource type as a separate argument "
-                    f"when passing arguments in resource/name form: {args!r}"
-                )
-            if selector or field_selector or all_:
-                raise ValueError("name cannot be provided when a selector is specified")
-            targets = []
-            for rtype_s, name in parsed:
-                rtype = self.resolve(rtype_s)
-                tns = ns if rtype.namespaced else ""
-                targets.append(_Target(rtype, tns, str(name), cond))
-            return targets, len(targets) == 1
-        if not (selector or field_selector or all_ or all_namespaces):
-            raise ValueError("resource(s) were provided, but no name was specified")
-        targets = []
-        for rtype_s, _ in parsed:
-            rtype = self.resolve(rtype_s)
-            list_ns = None if (all_namespaces or not rtype.namespaced) else ns
-            for item in self._list(rtype, list_ns, selector, field_selector):
-                meta = item.get("metadata") or {}
-                t = _Target(rtype, str(meta.get("namespace") or ""), str(meta.get("name")), cond)
-                if self.watch:
-                    self._cache.apply(t.key, item)
-                targets.append(t)
-        if not targets and not cond.absent_ok:
-            raise NoMatchingResources()
-        return targets, False
+        for_: ConditionLike | Iterable[ConditionLike],
+        *,
+        namespace: str | None = None,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        all: bool = False,
+        all_namespaces: bool = False,
+        timeout: Duration | None = None,
+        ctx: Context | threading.Event | None = None,
+        poll_interval: Duration | None = None,
+        watch: bool | None = None,
+        fail_for: ConditionLike | Iterable[ConditionLike] | None = None,
+    ) -> Future[Any]:
+        """Start a wait and return its ``concurrent.futures.Future`` at once.
 
-    # -- waiting -----------------------------------------------------------------------
+        Same arguments as :meth:`wait`. The future's result is what
+        :meth:`wait` returns; its exception what :meth:`wait` raises. Bad input
+        (``for_``, ``fail_for``, the resource string, durations) raises here;
+        everything the API says (unknown type, NotFound, Forbidden, ...)
+        arrives through the future. A pending future costs no thread: the
+        engine's watcher, sweeper and reader threads drive it.
+
+        ``future.cancel()`` ends the wait and frees everything it held;
+        :meth:`close` ends every pending future with ``Canceled``. Done-callbacks
+        run on an engine thread, outside every engine lock: keep them short
+        and never block in them (hand slow work to your own executor); one that
+        raises is logged (logger ``concurrent.futures``) and affects no other wait.
+
+        Example::
+
+            futs = [eng.submit(f"pod/web-{i}", for_="condition=Ready", timeout=60)
+                    for i in range(100)]
+            concurrent.futures.wait(futs)
+        """
+        return self._start(
+            resource, for_, fail_for,
+            _Options(namespace, selector, field_selector, all, all_namespaces,
+                     timeout, ctx, poll_interval, watch),
+        ).future
+
+    async def wait_async(
+        self,
+        resource: str | Sequence[str],
+        for_: ConditionLike | Iterable[ConditionLike],
+        *,
+        namespace: str | None = None,
+        selector: str | None = None,
+        field_selector: str | None = None,
+        all: bool = False,
+        all_namespaces: bool = False,
+        timeout: Duration | None = None,
+        ctx: Context | threading.Event | None = None,
+        poll_interval: Duration | None = None,
+        watch: bool | None = None,
+        fail_for: ConditionLike | Iterable[ConditionLike] | None = None,
+    ) -> Any:
+        """:meth:`wait` for asyncio: the same wait, awaited from any running loop.
+
+        No thread per await (the wait is a :meth:`submit` future, bridged with
+        ``asyncio.wrap_future``); cancelling the awaiting task cancels the wait.
+
+        Example::
+
+            pod = await eng.wait_async("pod/web-0", for_="condition=Ready", timeout=60)
+        """
+        import asyncio
+
+        fut = self.submit(
+            resource, for_, namespace=namespace, selector=selector,
+            field_selector=field_selector, all=all, all_namespaces=all_namespaces,
+            timeout=timeout, ctx=ctx, poll_interval=poll_interval, watch=watch,
+            fail_for=fail_for,
+        )
+        try:
+            return await asyncio.wrap_future(fut)
+        finally:
+            fut.cancel()  # harmless once done; ends the wait if the task was cancelled
+
     def wait(
         self,
         resource: str | Sequence[str],
@@ -406,10 +418,11 @@ class Engine:
         field_selector: str | None = None,
         all: bool = False,
         all_namespaces: bool = False,
-        timeout: float | None = None,
+        timeout: Duration | None = None,
         ctx: Context | threading.Event | None = None,
-        poll_interval: float | None = None,
+        poll_interval: Duration | None = None,
         watch: bool | None = None,
+        fail_for: ConditionLike | Iterable[ConditionLike] | None = None,
     ) -> Any:
         """Wait until ``for_`` holds for every object named by ``resource``.
 
@@ -418,38 +431,35 @@ class Engine:
         objects are listed once, at the start, as kubectl does). ``for_``: a
         kubectl ``--for`` string, a list of them (all must hold), a
         :class:`~hybridwait.conditions.Condition` or a callable ``obj_or_None -> bool``.
-        ``timeout`` seconds (default 30 without ``ctx``; 0 = check once via
-        the API; negative = one week); ``ctx`` (a Context or threading.Event)
-        cancels. The first check runs at once.
+        ``fail_for``: the same forms; when any of them holds the wait ends with
+        :class:`~hybridwait.WaitFailed` (a condition that raises ends the wait
+        with its exception). ``timeout`` seconds or a ``timedelta`` (default 30
+        without ``ctx``; 0 = check once via the API; negative = one week);
+        ``ctx`` (a Context or threading.Event) cancels. The first check runs at once.
 
         Returns the object (a ``dict``) for one named object — ``None`` for a
         ``delete`` wait on an object that never existed, the last seen state
         for a deleted one — otherwise a ``list`` in kubectl's order.
 
-        Raises ``WaitTimeout`` (``timed out waiting for the condition on
-        pods/web-0``; ``.unmet`` lists every unmet ``resource/name``, ``.met``
-        the objects met), ``Canceled`` (ctx or ``close()``), ``ValueError``
-        (bad ``for_``/resource), ``UnknownResourceType``, ``NotFound`` (a named
-        object missing at start, except for ``delete``/``create``),
-        ``NoMatchingResources``, ``ApiError`` (e.g. ``Forbidden``),
-        ``ConnectionFailed``, ``ConditionError``.
+        Raises :class:`~hybridwait.kube.wait.ConditionTimeout` (a ``WaitTimeout``:
+        ``timed out waiting for the condition on pods/web-0``; ``.unmet`` lists
+        every unmet ``resource/name``, ``.met`` the objects met), ``WaitFailed``,
+        ``Canceled`` (ctx, ``close()``, Ctrl-C in the waiting thread),
+        ``ValueError`` (bad ``for_``/resource), ``UnknownResourceType``,
+        ``NotFound`` (a named object missing at start, except for
+        ``delete``/``create``), ``NoMatchingResources``, ``ApiError`` (e.g.
+        ``Forbidden``), ``ConnectionFailed``, ``ConditionError``.
 
         Example::
 
             eng.wait(["pod/a", "pod/b"], for_="condition=Ready", timeout=120)
         """
-        return self.wait_result(
-            resource,
-            for_,
-            namespace=namespace,
-            selector=selector,
-            field_selector=field_selector,
-            all=all,
-            all_namespaces=all_namespaces,
-            timeout=timeout,
-            ctx=ctx,
-            poll_interval=poll_interval,
-            watch=watch,
+        return self._block(
+            self._start(
+                resource, for_, fail_for,
+                _Options(namespace, selector, field_selector, all, all_namespaces,
+                         timeout, ctx, poll_interval, watch),
+            )
         ).objects
 
     def wait_result(
@@ -462,10 +472,11 @@ class Engine:
         field_selector: str | None = None,
         all: bool = False,
         all_namespaces: bool = False,
-        timeout: float | None = None,
+        timeout: Duration | None = None,
         ctx: Context | threading.Event | None = None,
-        poll_interval: float | None = None,
+        poll_interval: Duration | None = None,
         watch: bool | None = None,
+        fail_for: ConditionLike | Iterable[ConditionLike] | None = None,
     ) -> WaitResult:
         """Like :meth:`wait`, returning :class:`WaitResult` (objects, path, elapsed).
 
@@ -474,285 +485,147 @@ class Engine:
             r = eng.wait_result("pod/web-0", for_="delete", timeout=60)
             print(r.path)   # "watch" when a DELETED event ended it
         """
-        start = self.clock.now()
-        cond = as_condition(for_)  # a bad --for fails before any request
-        interval = self.poll_interval if poll_interval is None else poll_interval
-        _check_seconds(interval, "poll_interval", positive=True)
-        if timeout is not None:
-            _check_seconds(timeout, "timeout", positive=False)
-        if self._closed:
-            raise Canceled("engine is closed")
-        use_watch = self.watch if watch is None else bool(watch)
-        if namespace:
-            check_path_segment(namespace, "namespace")
-        targets, single = self._targets(
-            resource, cond, namespace, selector, field_selector, all, all_namespaces
+        return self._block(
+            self._start(
+                resource, for_, fail_for,
+                _Options(namespace, selector, field_selector, all, all_namespaces,
+                         timeout, ctx, poll_interval, watch),
+            )
         )
 
-        def shape(objs: builtins.list[dict[str, Any] | None] | None) -> Any:
-            assert objs is not None
-            return objs[0] if single else objs
+    def wait_objects(
+        self,
+        manifests: Iterable[dict[str, Any]],
+        for_: ConditionLike | Iterable[ConditionLike] = "ready",
+        *,
+        namespace: str | None = None,
+        timeout: Duration | None = None,
+        fail_for: ConditionLike | Iterable[ConditionLike] | None = None,
+        ctx: Context | threading.Event | None = None,
+        poll_interval: Duration | None = None,
+        watch: bool | None = None,
+    ) -> builtins.list[dict[str, Any]]:
+        """Wait on every object of ``manifests`` (dicts as ``yaml.safe_load_all``
+        gives them; resolved by ``apiVersion``/``kind``), by default until each is
+        ready (kstatus Current). The namespace is the manifest's, else
+        ``namespace``, else the engine's. Returns the objects in manifest order.
+        Options as :meth:`wait`; see :mod:`hybridwait.kube.objects`.
 
-        if not targets:  # delete/create with a selector that matched nothing
-            return WaitResult([], "poll", self.clock.since(start))
+        Example::
 
+            docs = [d for d in yaml.safe_load_all(open("app.yaml")) if d]
+            eng.apply(...)   # with your client
+            eng.wait_objects(docs, timeout=300)
+        """
+        from hybridwait.kube.objects import wait_objects
+
+        return wait_objects(
+            self, manifests, for_=for_, namespace=namespace,
+            timeout=None if timeout is None else _seconds(timeout, "timeout", positive=False),
+            fail_for=fail_for, ctx=ctx, poll_interval=poll_interval, watch=watch,
+        )
+
+    def _block(self, w: Wait) -> WaitResult:
+        """Block the calling thread on a wait; an interrupt (Ctrl-C) cancels it."""
+        try:
+            w.future.result()
+        except BaseException:
+            w.future.cancel()
+            raise
+        assert w.result is not None
+        return w.result
+
+    def _start(
+        self,
+        resource: str | Sequence[str],
+        for_: ConditionLike | Iterable[ConditionLike],
+        fail_for: ConditionLike | Iterable[ConditionLike] | None,
+        o: _Options,
+    ) -> Wait:
+        """Validate (raising at once), then start a :class:`Wait`."""
+        cond = as_condition(for_)  # a bad --for fails before any request
+        if fail_for is not None:
+            cond = fail_when(cond, fail_for)
+        interval = self.poll_interval if o.poll_interval is None else o.poll_interval
+        interval = _seconds(interval, "poll_interval", positive=True)
+        timeout = None if o.timeout is None else _seconds(o.timeout, "timeout", positive=False)
+        ctx = as_ctx(o.ctx)
+        if o.namespace:
+            check_path_segment(o.namespace, "namespace")
+        args = _resource_args(resource, o.selector, o.field_selector, o.all, o.all_namespaces)
         if timeout is None:
             timeout = _DEFAULT_TIMEOUT if ctx is None else None
         elif timeout < 0:
             timeout = _WEEK
-        if timeout == 0:
-            found = self._check(targets, None, start, interval, force_api=True)
-            if not found:
-                unmet = [t.object_name for t in targets if not t.met]
-                raise _timeout(f"condition not met for {unmet[0]}", targets)
-            self._stats.add("waits_by_poll")
-            return WaitResult(shape(found), "poll", self.clock.since(start))
-
-        parent: Context = background() if ctx is None else (
-            context_for_channel(ctx) if isinstance(ctx, threading.Event) else ctx
+        opts = WaitOptions(
+            namespace=o.namespace or self.namespace,
+            selector=o.selector,
+            field_selector=o.field_selector,
+            all=bool(o.all),
+            all_namespaces=bool(o.all_namespaces),
+            timeout=timeout,
+            ctx=ctx,
+            poll_interval=interval,
+            watch=self.watch if o.watch is None else bool(o.watch),
         )
-        wctx, cancel = with_cancel(parent)
-        cancel_timeout = None
-        if timeout is not None:
-            wctx, cancel_timeout = with_timeout(wctx, timeout)
+        w = Wait(self._runtime, args, cond, opts)
         with self._lock:
             if self._closed:
-                cancel()
                 raise Canceled("engine is closed")
-            self._active[cancel] = None
+            self._waits[w] = None
+        w.start()
+        return w
 
-        watching = use_watch
-        sweep_handle: object = None
-        if watching:
-            # No timer of its own: the watch kicks it (listening path) and the
-            # engine's one sweeper thread runs its poll path every interval.
-            waiter = _Waiter(KickTimer(None, self.clock))
-            waiter.sweep = lambda: self._sweep(waiter, targets)
-            for t in targets:
-                self._registry.add(t.key, waiter)
-            for t in targets:
-                self._watches.acquire(t.rtype, t.key)
-            sweep_handle = self._sweeper.add(waiter, interval)
-        else:
-            waiter = _Waiter(KickTimer(FixedTimer(interval, self.clock), self.clock))
-        path = ["poll"]
-        calls = [0]
+    def _ended(self, w: Wait) -> None:
+        with self._lock:
+            self._waits.pop(w, None)
 
-        def condition(ctx_: Context) -> builtins.list[dict[str, Any] | None] | None:
-            calls[0] += 1
-            by_watch = waiter.take_kick()
-            self._stats.add("wakeups" if by_watch else "polls")
-            waiter.api_reads = 0
-            waiter.transient = None
-            found = self._check(
-                targets,
-                waiter if watching else None,
-                start,
-                interval,
-                deadline=ctx_.deadline(),
-                failures=waiter,
-                connect_fatal=calls[0] == 1,
-            )
-            if found or waiter.transient is None:
-                waiter.retries = 0
-            else:
-                # a read failed (5xx, 429, timeout): retry soon, not a whole interval
-                # later (0.1 s doubling, or Retry-After; at most the interval)
-                delay = waiter.transient or _RETRY_FIRST * 2**waiter.retries
-                waiter.retries = min(waiter.retries + 1, 30)
-                self._sweeper.once(waiter._wake, min(delay, interval))
-            if found:
-                # "watch" only if a watch wake-up ran this check and the watch's
-                # cache (not a GET) supplied what it read
-                path[0] = "watch" if by_watch and waiter.api_reads == 0 else "poll"
-            return found
+    def pending(self) -> int:
+        """Waits started and not ended yet (all APIs).
 
-        try:
-            objs = loop_condition_until_context(wctx, waiter.timer, True, False, condition)
-        except DeadlineExceeded:
-            unmet = [t.object_name for t in targets if not t.met]
-            raise _timeout(
-                "timed out waiting for the condition on "
-                + (unmet[0] if unmet else targets[0].object_name),
-                targets,
-            ) from None
-        finally:
-            if watching:
-                self._sweeper.remove(sweep_handle)
-                for t in targets:
-                    self._registry.remove(t.key, waiter)
-                    self._watches.release(t.rtype, t.key)
-            waiter.timer.stop()
-            with self._lock:
-                self._active.pop(cancel, None)
-            if cancel_timeout is not None:
-                cancel_timeout()
-            cancel()
-        self._stats.add("waits_by_watch" if path[0] == "watch" else "waits_by_poll")
-        return WaitResult(shape(objs), path[0], self.clock.since(start))
+        Example::
 
-    def _read(
-        self,
-        t: _Target,
-        waiter: _Waiter | None,
-        start: float,
-        interval: float,
-        force_api: bool,
-        deadline: float | None = None,
-        failures: _Waiter | None = None,
-        connect_fatal: bool = True,
-    ) -> tuple[Any, bool]:
-        """``(object now or None if absent, read from the cache?)``, or
-        ``(_PENDING, ...)`` when there is nothing to judge yet."""
-        if waiter is not None and not force_api:
-            cov = self._watches.coverage(t.key)
-            if cov == "cache":
-                known, obj = self._cache.lookup(t.key)
-                if obj is not None or known:
-                    return obj, True
-                if self._watches.complete(t.key):
-                    return None, True
-            elif cov == "pending" and self.clock.since(start) < interval:
-                return _PENDING, False
-        self._stats.add("direct_gets")
-        if waiter is not None:
-            waiter.api_reads += 1
-        # A re-check's connection attempt is worth no more than the next one, a
-        # poll interval later (a lost SYN costs the server nothing). Its read keeps
-        # request_timeout: abandoning reads sooner would pile abandoned requests
-        # up on an overloaded server (measured: a collapse at 1,000 pollers).
-        read = self._transport.request_timeout
-        connect = min(read, max(_MIN_GET_TIMEOUT, interval)) if t.checked else read
-        # and no GET outlives the wait's deadline
-        cut = deadline is not None and deadline - time.monotonic() < read
-        if deadline is not None and cut:
-            read = max(0.01, deadline - time.monotonic())
-            connect = min(connect, read)
-        timeout = (connect, read)
-        sent = time.monotonic()
-        try:
-            obj = self._transport.get_json(
-                t.rtype.path(t.namespace or None, t.name), timeout=timeout
-            )
-        except NotFound:
-            return None, False
-        except ConnectionFailed:
-            if not t.checked and not cut and connect_fatal:
-                raise
-            log.info("GET %s: server unreachable or slow; will retry", t.object_name)
-            if failures is not None and time.monotonic() - sent < _FAST_FAILURE:
-                # refused or reset (a restart): retry soon; a timeout (an overloaded
-                # server) waits for the next poll, adding no load
-                failures.transient = failures.transient or 0.0
-            return _PENDING, False
-        except ApiError as exc:
-            if exc.status == 429 or exc.status >= 500:
-                log.info("GET %s: %s; will retry", t.object_name, exc.reason)
-                if failures is not None:
-                    failures.transient = max(failures.transient or 0.0, exc.retry_after or 0.0)
-                return _PENDING, False
-            raise
-        if waiter is not None:
-            self._cache.apply(t.key, obj)
-        return obj, False
-
-    def _sweep(self, waiter: _Waiter, targets: builtins.list[_Target]) -> None:
-        """The poll path of a watched wait, run by the sweeper thread every poll
-        interval: while healthy watches cover every unmet object, re-check the
-        condition on the cached objects and wake the wait only if one now holds;
-        otherwise wake it, so that its own thread reads the API."""
-        for t in targets:
-            if t.met:
-                continue
-            if not t.checked or self._watches.coverage(t.key) != "cache":
-                waiter.timer.kick()  # first check not done yet, or the API must be read
-                return
-            known, obj = self._cache.lookup(t.key)
-            if obj is None and not known and not self._watches.complete(t.key):
-                waiter.timer.kick()  # evicted from the cache: GET it
-                return
-            try:
-                met = t.cond(obj)
-            except Exception:
-                met = True  # let the wait's own check raise it
-            if met:
-                waiter.timer.kick()
-                return
-
-    @staticmethod
-    def _would_end(t: _Target, obj: dict[str, Any] | None) -> bool:
-        """Would this (cached) state end or fail the wait at its first check?"""
-        if obj is None:
-            return True  # NotFound, or met for delete: confirm absence
-        try:
-            return t.cond.bind(obj)(obj)
-        except ValueError:
-            return True
-
-    def _check(
-        self,
-        targets: builtins.list[_Target],
-        waiter: _Waiter | None,
-        start: float,
-        interval: float,
-        force_api: bool = False,
-        deadline: float | None = None,
-        failures: _Waiter | None = None,
-        connect_fatal: bool = True,
-    ) -> builtins.list[dict[str, Any] | None] | None:
-        """Check every unmet target; ``deadline`` (monotonic) bounds each GET; a
-        transient read failure is noted in ``failures.transient``. A server that
-        cannot be reached fails the wait only at its immediate first check
-        (``connect_fatal``); once a wait is under way (e.g. its first read was
-        deferred to a watch's LIST), that is transient too."""
-        all_met = True
-        for t in targets:
-            if t.met:
-                continue
-            obj, from_cache = self._read(
-                t, waiter, start, interval, force_api, deadline, failures, connect_fatal
-            )
-            if not t.checked and from_cache and obj is not _PENDING and self._would_end(t, obj):
-                # The shared cache may lag the caller's own latest writes (their
-                # events may still be in flight): confirm with a fresh read what
-                # would end the wait, or fail it, at its first check.
-                obj, _ = self._read(
-                    t, waiter, start, interval, True, deadline, failures, connect_fatal
-                )
-            if obj is _PENDING:
-                all_met = False
-                continue
-            if not t.checked:
-                t.checked = True
-                if obj is None and not t.cond.absent_ok:
-                    raise NotFound(404, "NotFound", f'{t.rtype.key} "{t.name}" not found')
-                t.cond = t.cond.bind(obj)
-            if obj is not None:
-                t.last = obj
-            if t.cond(obj):
-                t.met = True
-                if obj is not None:
-                    t.last = obj
-            else:
-                all_met = False
-        if not all_met:
-            return None
-        return [t.last for t in targets]
+            eng.submit("pod/a", for_="delete"); eng.pending()   # 1
+        """
+        with self._lock:
+            return len(self._waits)
 
 
-def _timeout(message: str, targets: list[_Target]) -> WaitTimeout:
-    exc = WaitTimeout(message)
-    exc.unmet = [t.object_name for t in targets if not t.met]  # type: ignore[attr-defined]
-    exc.met = [t.last for t in targets if t.met]  # type: ignore[attr-defined]
-    return exc
-
-
-def _check_seconds(value: object, name: str, *, positive: bool) -> None:
-    import math
-
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+def _seconds(value: object, name: str, *, positive: bool) -> float:
+    """A duration option as seconds (``float``, ``int`` or ``timedelta``, through
+    the core's one converter), with the engine's messages for bad values."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, timedelta)):
         raise TypeError(f"{name} must be a number of seconds, not {type(value).__name__}")
-    if math.isnan(value) or math.isinf(value):
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         raise ValueError(f"{name} must be finite, got {value}")
-    if positive and value <= 0:
+    seconds = to_seconds(value, name)
+    if positive and seconds <= 0:
         raise ValueError(f"{name} must be > 0, got {value}")
+    return seconds
+
+
+def _resource_args(
+    resource: str | Sequence[str],
+    selector: str | None,
+    field_selector: str | None,
+    all_: bool,
+    all_namespaces: bool,
+) -> ResourceArgs:
+    """kubectl's rules for resource arguments (``ValueError`` quoting the bad part)."""
+    args = [resource] if isinstance(resource, str) else list(resource)
+    if not args:
+        raise ValueError("at least one resource is required")
+    parsed = [parse_resource_arg(a) for a in args]
+    named = [(t, n) for t, n in parsed if n is not None]
+    if named:
+        if len(named) != len(parsed):
+            raise ValueError(
+                "there is no need to specify a resource type as a separate argument "
+                f"when passing arguments in resource/name form: {args!r}"
+            )
+        if selector or field_selector or all_:
+            raise ValueError("name cannot be provided when a selector is specified")
+        return ResourceArgs(named, [])
+    if not (selector or field_selector or all_ or all_namespaces):
+        raise ValueError("resource(s) were provided, but no name was specified")
+    return ResourceArgs([], [t for t, _ in parsed])

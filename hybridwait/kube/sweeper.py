@@ -107,18 +107,31 @@ class Sweeper:
             self._wake.put_nowait(0.0)
         return entry
 
-    def once(self, fn: Callable[[], None], delay: float) -> None:
+    def once(self, fn: Callable[[], None], delay: float) -> object:
         """Call ``fn()`` once, ``delay`` seconds from now, in the sweeper's thread
-        (e.g. an early retry after a failed read). Dropped after :meth:`close`."""
-        self.add(_Once(fn), 0.0, first=max(0.0, delay))
+        (a wait's deadline, a retry after a failed read, a cancellation handed
+        over by a listener). Returns a handle for :meth:`remove`. Dropped after
+        :meth:`close`. ``fn`` must be quick and must not block."""
+        return self.add(_Once(fn), 0.0, first=max(0.0, delay))
 
     def remove(self, handle: object) -> None:
-        """Stop sweeping (idempotent; the entry leaves the heap when next due)."""
+        """Stop sweeping (idempotent). The entry leaves the heap when next due,
+        or sooner: once removed entries outnumber live ones, the heap is rebuilt
+        (so waits cancelled long before their deadline hold no memory)."""
         if isinstance(handle, _Entry):
             with self._lock:
                 if handle.live:
                     handle.live = False
                     self._live -= 1
+                    dead = len(self._heap) - self._live
+                    if dead > 64 and dead > self._live:
+                        self._heap = [item for item in self._heap if item[2].live]
+                        heapq.heapify(self._heap)
+
+    def __len__(self) -> int:
+        """Live entries (periodic and one-shot)."""
+        with self._lock:
+            return self._live
 
     def close(self, timeout: float = 1.0) -> bool:
         """Stop the thread; True if it ended within ``timeout``."""

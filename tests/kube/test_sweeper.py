@@ -154,7 +154,10 @@ def test_watch_down_makes_waits_poll_the_api_every_interval(
         g1 = eng.stats()["direct_gets"]
         assert g1 - g0 >= 2  # ~3 polls of the API in 0.7 s
         fake_apiserver.faults.forbid_watch(False)
-        _until(lambda: eng.stats()["reconnects"] >= 1 and _healthy(eng), timeout=20)
+        _until(lambda: eng.stats()["reconnects"] >= 1 and _watching(eng), timeout=20)
+        # a reopened watch is trusted from its first event or bookmark (D13)
+        kube.v1.patch_namespaced_pod("x", "default", {"metadata": {"labels": {"n": "1"}}})
+        _until(lambda: _healthy(eng), timeout=20)
         g2 = eng.stats()["direct_gets"]
         time.sleep(0.8)
         assert eng.stats()["direct_gets"] - g2 <= 1  # back on the cache
@@ -164,7 +167,11 @@ def test_watch_down_makes_waits_poll_the_api_every_interval(
 
 
 def _healthy(eng: Engine) -> bool:
-    return eng._watches.coverage(("pods", "default", "x")) == "cache"
+    return any(s.healthy for s in eng.watch_status())
+
+
+def _watching(eng: Engine) -> bool:
+    return any(s.state.value == "watching" for s in eng.watch_status())
 
 
 def test_a_tiny_interval_does_not_spin() -> None:

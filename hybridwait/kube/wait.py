@@ -1,0 +1,725 @@
+"""One wait as an object the engine drives: :class:`Wait`.
+
+A :class:`Wait` owns one wait's state (its targets, deadline, retry backoff and
+result) and its steps. It has no thread: each step runs on the engine thread
+that caused it, and its outcome is delivered through a
+``concurrent.futures.Future`` (``Engine.submit``), which ``Engine.wait``
+blocks on and ``Engine.wait_async`` awaits.
+
+Steps and who runs them:
+
+* **begin** (a reader thread, :mod:`hybridwait.kube.readers`): resolve the
+  resource types, LIST a selector's matches, register the targets with the
+  waiter registry and the watch manager, schedule the deadline and the poll
+  interval on the sweeper, listen to ``ctx``; then the first check.
+* **check**, caused by a watch event (the watcher thread: *listening path*),
+  by the poll interval (the sweeper thread: *polling path*) or by a retry.
+  A check that can be answered from the shared cache runs right there; one
+  that needs the API (no healthy watch covers an object, ``watch=False``, the
+  first check's read-your-writes confirmation) is handed to a reader thread.
+* **finish** (whoever ends it: a check, the deadline, ``ctx``, ``close()``,
+  ``future.cancel()``): release everything the wait holds, then complete
+  the future outside every engine lock.
+
+Only one step of a wait runs at a time: a step that arrives while another
+runs is recorded (as a :class:`Trigger` flag) and run by the busy thread right
+after, so no wake-up is lost and a wait is never checked by two threads at once.
+
+Example::
+
+    fut = eng.submit("pod/web-0", for_="condition=Ready", timeout=60)
+    fut.add_done_callback(lambda f: print(f.result()["metadata"]["name"]))
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from hybridwait.core import Backoff, Canceled, Clock, Context, DeadlineExceeded, WaitTimeout
+from hybridwait.core.context import as_context, fresh_err
+from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry
+from hybridwait.kube.conditions import Condition
+from hybridwait.kube.errors import (
+    ApiError,
+    ConnectionFailed,
+    NoMatchingResources,
+    NotFound,
+    WaitFailed,
+)
+from hybridwait.kube.readers import ReaderPool
+from hybridwait.kube.resources import ResourceType
+from hybridwait.kube.sharing import WatchManager
+from hybridwait.kube.stats import Stats
+from hybridwait.kube.sweeper import Sweeper
+from hybridwait.kube.transport import Transport
+
+__all__ = [
+    "ConditionTimeout",
+    "Path",
+    "Runtime",
+    "Target",
+    "Trigger",
+    "Wait",
+    "WaitOptions",
+    "WaitResult",
+]
+
+log = logging.getLogger("hybridwait.kube.wait")
+
+_MIN_GET_TIMEOUT = 1.0  # floor of a re-check GET's connect timeout (seconds)
+_FAST_FAILURE = 0.5  # a GET failing faster than this was refused/reset, not timed out
+#: Retries after a failed read (5xx, 429, refused): 0.1 s doubling, capped at
+#: the wait's poll interval; a ``Retry-After`` replaces one step.
+RETRY = Backoff(duration=0.1, factor=2.0, steps=30)
+
+
+class Path(str, enum.Enum):
+    """Which path ended a wait (``WaitResult.path``; compares equal to the string)."""
+
+    WATCH = "watch"
+    POLL = "poll"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Trigger(enum.Flag):
+    """Why a check runs (several may be pending at once)."""
+
+    NONE = 0
+    FIRST = enum.auto()  # the wait's first check
+    WATCH = enum.auto()  # a watch event touched one of its objects (listening path)
+    POLL = enum.auto()  # its poll interval came (polling path)
+    RETRY = enum.auto()  # a retry after a failed read
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    """What ended a wait: ``objects`` (as :meth:`Engine.wait` returns them),
+    ``path`` (:class:`Path`: ``"watch"`` when a watch event's wake-up ran the
+    final check on the watch's cache, ``"poll"`` otherwise) and ``elapsed`` seconds.
+
+    Example::
+
+        r = eng.wait_result("pod/web-0", for_="condition=Ready")
+        r.path in ("watch", "poll")
+    """
+
+    objects: Any
+    path: Path
+    elapsed: float
+
+
+class ConditionTimeout(WaitTimeout):
+    """A wait's timeout passed (or ``timeout=0`` found the condition unmet).
+
+    ``unmet``: every unmet object as ``resource/name`` (kubectl's plural form);
+    ``met``: the objects that did meet the condition. ``str(exc)`` is kubectl's
+    text, naming the first unmet object.
+
+    Example::
+
+        try:
+            eng.wait(["pod/a", "pod/b"], for_="condition=Ready", timeout=5)
+        except ConditionTimeout as e:
+            print(e, e.unmet)   # timed out waiting for the condition on pods/b ['pods/b']
+    """
+
+    def __init__(
+        self,
+        message: str,
+        unmet: Sequence[str] = (),
+        met: Sequence[dict[str, Any] | None] = (),
+    ) -> None:
+        super().__init__(message)
+        self.unmet: list[str] = list(unmet)
+        self.met: list[dict[str, Any] | None] = list(met)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (str(self), self.unmet, self.met))
+
+
+@dataclass(frozen=True)
+class WaitOptions:
+    """The keyword options every wait API takes, validated (see ``Engine.wait``).
+
+    ``timeout``: seconds, ``None`` for none (a ``ctx`` ends it), ``0`` to check
+    once; ``poll_interval`` seconds; ``watch``: use shared watches.
+    """
+
+    namespace: str
+    selector: str | None
+    field_selector: str | None
+    all: bool
+    all_namespaces: bool
+    timeout: float | None
+    ctx: Context | None
+    poll_interval: float
+    watch: bool
+
+
+class ResourceArgs(NamedTuple):
+    """Parsed resource arguments: ``named`` ``(type, name)`` pairs, or ``types``
+    to list with a selector / ``all``."""
+
+    named: list[tuple[str, str]]
+    types: list[str]
+
+
+@dataclass(eq=False, slots=True)
+class Target:
+    """One object a wait waits on, and what the wait knows about it."""
+
+    rtype: ResourceType
+    namespace: str
+    name: str
+    cond: Condition
+    key: Key = field(init=False)
+    checked: bool = False  # its first check found it (or its absence was fine)
+    met: bool = False
+    last: dict[str, Any] | None = None  # the latest state seen
+
+    def __post_init__(self) -> None:
+        self.key = (self.rtype.key, self.namespace, self.name)
+
+    @property
+    def object_name(self) -> str:
+        """kubectl's ``resource/name`` (plural without group), e.g. ``pods/web-0``."""
+        return f"{self.rtype.plural}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The engine parts a wait uses (the engine builds one and shares it)."""
+
+    clock: Clock
+    transport: Transport
+    cache: ObjectCache
+    registry: WaiterRegistry
+    watches: WatchManager
+    sweeper: Sweeper
+    readers: ReaderPool
+    stats: Stats
+    resolve: Callable[[str], ResourceType]
+    list_objects: Callable[
+        [ResourceType, str | None, str | None, str | None], list[dict[str, Any]]
+    ]
+    ended: Callable[[Wait], None]  # the engine forgets a finished wait
+
+
+class _Pending:
+    """Nothing to judge yet (a watch is doing its first LIST, or a read failed)."""
+
+    __slots__ = ()
+
+
+class _NeedIO:
+    """The check must read the API: hand it to a reader thread."""
+
+    __slots__ = ()
+
+
+PENDING = _Pending()
+NEED_IO = _NeedIO()
+
+
+class _Read(NamedTuple):
+    obj: Any  # dict | None | PENDING | NEED_IO
+    from_cache: bool
+
+
+class Wait:
+    """One wait: its targets, deadline, retries and future (see the module doc).
+
+    Created and started by the engine (``Engine.submit``); ``future`` is what
+    the caller gets. ``kick()`` is the watch's wake-up, ``sweep()`` the poll
+    interval's; ``cancel()`` ends it with :class:`Canceled`.
+
+    Example::
+
+        w = Wait(runtime, args, cond, opts)
+        w.start()
+        w.future.result()
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_args",
+        "_backoff",
+        "_busy",
+        "_cond",
+        "_ctx_handle",
+        "_deadline_handle",
+        "_done",
+        "_first",
+        "_lock",
+        "_once",
+        "_registered",
+        "_retry_handle",
+        "_rt",
+        "_single",
+        "_sweep_handle",
+        "_transient",
+        "_trig",
+        "api_reads",
+        "future",
+        "opts",
+        "result",
+        "start_time",
+        "targets",
+    )
+
+    def __init__(
+        self, runtime: Runtime, args: ResourceArgs, cond: Condition, opts: WaitOptions
+    ) -> None:
+        self._rt = runtime
+        self._args = args
+        self._cond = cond
+        self.opts = opts
+        self.start_time = runtime.clock.now()
+        self.future: Future[Any] = Future()
+        self.targets: list[Target] = []
+        self.result: WaitResult | None = None
+        self.api_reads = 0
+        self._single = False
+        self._lock = threading.Lock()
+        self._done = False
+        self._busy = True  # the begin step holds the token until its first check
+        self._trig = Trigger.NONE
+        self._once = opts.timeout == 0
+        self._first = True
+        self._registered = False
+        self._transient: float | None = None
+        self._backoff: Backoff | None = None
+        self._sweep_handle: object = None
+        self._deadline_handle: object = None
+        self._retry_handle: object = None
+        self._ctx_handle: object = None
+        self.future.add_done_callback(self._future_done)
+
+    def __repr__(self) -> str:
+        names = ",".join(t.object_name for t in self.targets) or "?"
+        state = "done" if self._done else "pending"
+        return f"<Wait {names} {self._cond!r} {state}>"
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> None:
+        """Begin on a reader thread (resolution may read the API)."""
+        if not self._rt.readers.submit(self._begin):
+            self.finish(error=Canceled("engine is closed"))
+
+    def cancel(self, error: BaseException | None = None) -> None:
+        """End the wait with ``error`` (default :class:`Canceled`); harmless once ended."""
+        self.finish(error=error if error is not None else Canceled())
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def finish(
+        self, objects: Any = None, path: Path = Path.POLL, error: BaseException | None = None
+    ) -> bool:
+        """End the wait once: release what it holds, then complete the future
+        (outside every lock). False if it had already ended."""
+        with self._lock:
+            if self._done:
+                return False
+            self._done = True
+            self._trig = Trigger.NONE
+        self._release()
+        if error is None:
+            self.result = WaitResult(objects, path, self._rt.clock.since(self.start_time))
+            self._rt.stats.add("waits_by_watch" if path is Path.WATCH else "waits_by_poll")
+        try:
+            if error is None:
+                self.future.set_result(objects)
+            else:
+                self.future.set_exception(error)
+        except InvalidStateError:  # cancelled by the caller meanwhile
+            pass
+        return True
+
+    def _future_done(self, fut: Future[Any]) -> None:
+        """``future.cancel()`` by the caller ends the wait and frees its state."""
+        if fut.cancelled():
+            with self._lock:
+                if self._done:
+                    return
+                self._done = True
+                self._trig = Trigger.NONE
+            self._release()
+
+    def _register(self) -> bool:
+        """Register with the registry, the watches and the sweeper, before the
+        first check (so no event is missed). False if the wait already ended."""
+        rt = self._rt
+        opts = self.opts
+        with self._lock:
+            if self._done:
+                return False
+            self._registered = True
+            if opts.watch:
+                for t in self.targets:
+                    rt.registry.add(t.key, self)
+                for t in self.targets:
+                    rt.watches.acquire(t.rtype, t.key)
+            self._sweep_handle = rt.sweeper.add(self, opts.poll_interval)
+            if opts.timeout is not None:
+                left = opts.timeout - rt.clock.since(self.start_time)
+                self._deadline_handle = rt.sweeper.once(self._expire, left)
+        ctx = opts.ctx
+        if ctx is not None:
+            deadline = ctx.deadline()
+            if deadline is not None:  # a context's deadline is lazy: nobody fires it
+                handle = rt.sweeper.once(self._ctx_done, deadline - time.monotonic())
+                with self._lock:
+                    self._ctx_handle = handle
+            _listen(ctx, self._ctx_fired)
+            if ctx.err() is not None:
+                self._ctx_done()
+        return True
+
+    def _release(self) -> None:
+        """Undo :meth:`_register` (idempotent)."""
+        rt = self._rt
+        with self._lock:
+            registered = self._registered
+            self._registered = False
+            handles = (
+                self._sweep_handle,
+                self._deadline_handle,
+                self._retry_handle,
+                self._ctx_handle,
+            )
+            self._sweep_handle = self._deadline_handle = None
+            self._retry_handle = self._ctx_handle = None
+        for h in handles:
+            if h is not None:
+                rt.sweeper.remove(h)
+        if registered:
+            if self.opts.ctx is not None:
+                _unlisten(self.opts.ctx, self._ctx_fired)
+            if self.opts.watch:
+                for t in self.targets:
+                    rt.registry.remove(t.key, self)
+                    rt.watches.release(t.rtype, t.key)
+        rt.ended(self)
+
+    def _expire(self) -> None:
+        """The deadline came (sweeper thread)."""
+        self.finish(error=self._timeout_error())
+
+    def _ctx_fired(self) -> None:
+        """``ctx`` is done: a listener that may run inside the context's (or an
+        Event's) lock, so it only hands the work to the sweeper."""
+        if not self._done:
+            self._rt.sweeper.once(self._ctx_done, 0.0)
+
+    def _ctx_done(self) -> None:
+        ctx = self.opts.ctx
+        if ctx is None or ctx.err() is None:
+            return
+        if isinstance(ctx.err(), DeadlineExceeded):
+            self.finish(error=self._timeout_error())
+        else:
+            self.finish(error=fresh_err(ctx))
+
+    def _timeout_error(self) -> ConditionTimeout:
+        unmet = [t.object_name for t in self.targets if not t.met]
+        name = unmet[0] if unmet else (self.targets[0].object_name if self.targets else "")
+        text = (
+            f"condition not met for {name}"
+            if self._once
+            else f"timed out waiting for the condition on {name}"
+        )
+        return ConditionTimeout(text, unmet, [t.last for t in self.targets if t.met])
+
+    # -- wake-ups ------------------------------------------------------------------------
+    def kick(self) -> None:
+        """A watch event touched one of our objects (watcher thread; cheap)."""
+        self._poke(Trigger.WATCH)
+
+    def sweep(self) -> None:
+        """The poll interval came (sweeper thread; cheap)."""
+        self._poke(Trigger.POLL)
+
+    def _retry(self) -> None:
+        self._poke(Trigger.RETRY)
+
+    def _poke(self, trig: Trigger) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._trig |= trig
+            if self._busy:
+                return  # the busy thread runs it next
+            self._busy = True
+        self._drain(io=False)
+
+    def _drain_io(self) -> None:
+        self._drain(io=True)
+
+    def _begin(self) -> None:
+        """Resolve, register, run the first check (reader thread)."""
+        try:
+            self.targets, self._single = self._resolve()
+        except Exception as exc:
+            self.finish(error=exc)
+            return
+        if not self.targets:  # delete/create with a selector that matched nothing
+            self.finish(objects=[])
+            return
+        if not self._once and not self._register():
+            return
+        with self._lock:
+            self._trig |= Trigger.FIRST
+        self._drain(io=True)
+
+    def _drain(self, io: bool) -> None:
+        """Run pending checks while holding the wait's token (see module doc)."""
+        while True:
+            with self._lock:
+                trig = self._trig
+                if self._done or not trig:
+                    self._busy = False
+                    return
+                self._trig = Trigger.NONE
+            try:
+                found = self._check(trig, io)
+            except Exception as exc:
+                self.finish(error=self._named(exc))
+                continue
+            if isinstance(found, _NeedIO):
+                with self._lock:
+                    self._trig |= trig
+                if not self._rt.readers.submit(self._drain_io):
+                    with self._lock:
+                        self._busy = False
+                return
+            stats = self._rt.stats
+            if Trigger.WATCH in trig and Trigger.FIRST not in trig:
+                stats.add("wakeups")
+            elif io or found is not None or trig & (Trigger.FIRST | Trigger.RETRY):
+                stats.add("polls")
+            self._first = False
+            if found is not None:
+                # "watch" only if a watch event caused this check (not the first
+                # check) and the watch's cache, not a GET, supplied what it read
+                by_watch = trig & (Trigger.WATCH | Trigger.FIRST) == Trigger.WATCH
+                by_watch = by_watch and self.api_reads == 0
+                objs = found[0] if self._single else found
+                self.finish(objects=objs, path=Path.WATCH if by_watch else Path.POLL)
+            elif self._once:
+                self.finish(error=self._timeout_error())
+            else:
+                self._schedule_retry()
+
+    def _named(self, exc: Exception) -> Exception:
+        """A condition's ``WaitFailed`` names the object it was raised for."""
+        if isinstance(exc, WaitFailed) and not exc.resource:
+            for t in self.targets:
+                if not t.met:
+                    named = exc.named(t.object_name)
+                    if named.object is None and t.last is not None:
+                        named = WaitFailed(named.reason, t.last, named.resource)
+                    return named
+        return exc
+
+    def _schedule_retry(self) -> None:
+        """After a failed read: retry soon (backoff, or ``Retry-After``; at most
+        the poll interval), not a whole interval later."""
+        hint = self._transient
+        if hint is None:
+            self._backoff = None
+            return
+        if self._backoff is None:
+            self._backoff = Backoff(
+                duration=RETRY.duration, factor=RETRY.factor, steps=RETRY.steps,
+                cap=self.opts.poll_interval,
+            )
+        step = self._backoff.step()
+        delay = min(hint if hint > 0 else step, self.opts.poll_interval)
+        handle = self._rt.sweeper.once(self._retry, delay)
+        with self._lock:
+            old, self._retry_handle = self._retry_handle, handle
+            if self._done:
+                old, self._retry_handle = handle, None
+        if old is not None:
+            self._rt.sweeper.remove(old)
+
+    # -- resolution ----------------------------------------------------------------------
+    def _resolve(self) -> tuple[list[Target], bool]:
+        """The objects to wait on, and whether the result is one object (not a list)."""
+        rt = self._rt
+        opts = self.opts
+        cond = self._cond
+        ns = opts.namespace
+        named, types = self._args
+        if named:
+            targets = []
+            for rtype_s, name in named:
+                rtype = rt.resolve(rtype_s)
+                targets.append(Target(rtype, ns if rtype.namespaced else "", name, cond))
+            return targets, len(targets) == 1
+        targets = []
+        for rtype_s in types:
+            rtype = rt.resolve(rtype_s)
+            list_ns = None if (opts.all_namespaces or not rtype.namespaced) else ns
+            for item in rt.list_objects(rtype, list_ns, opts.selector, opts.field_selector):
+                meta = item.get("metadata") or {}
+                t = Target(rtype, str(meta.get("namespace") or ""), str(meta.get("name")), cond)
+                if opts.watch:
+                    rt.cache.apply(t.key, item)
+                targets.append(t)
+        if not targets and not cond.absent_ok:
+            raise NoMatchingResources()
+        return targets, False
+
+    # -- the check -----------------------------------------------------------------------
+    def _check(self, trig: Trigger, io: bool) -> list[dict[str, Any] | None] | _NeedIO | None:
+        """Check every unmet target: the objects if all are met, None if not,
+        ``NEED_IO`` if a read must go to the API and ``io`` is False."""
+        self.api_reads = 0
+        self._transient = None
+        all_met = True
+        for t in self.targets:
+            if t.met:
+                continue
+            read = self._read(t, self._once, io)
+            if isinstance(read.obj, _NeedIO):
+                return read.obj
+            if not t.checked and read.from_cache and read.obj is not PENDING and _would_end(
+                t, read.obj
+            ):
+                # The shared cache may lag the caller's own latest writes (their
+                # events may still be in flight): confirm with a fresh read what
+                # would end the wait, or fail it, at its first check.
+                read = self._read(t, True, io)
+                if isinstance(read.obj, _NeedIO):
+                    return read.obj
+            obj = read.obj
+            if obj is PENDING:
+                all_met = False
+                continue
+            if not t.checked:
+                t.checked = True
+                if obj is None and not t.cond.absent_ok:
+                    raise NotFound(404, "NotFound", f'{t.rtype.key} "{t.name}" not found')
+                t.cond = t.cond.bind(obj)
+            if obj is not None:
+                t.last = obj
+            if t.cond(obj):
+                t.met = True
+            else:
+                all_met = False
+        if not all_met:
+            return None
+        return [t.last for t in self.targets]
+
+    def _read(self, t: Target, force_api: bool, io: bool) -> _Read:
+        """The object now (None: absent) from the cache or the API; ``PENDING``
+        when there is nothing to judge yet; ``NEED_IO`` when the API must be
+        read and ``io`` is False."""
+        rt = self._rt
+        if self.opts.watch and not force_api:
+            cov = rt.watches.coverage(t.key)
+            if cov == "cache":
+                known, obj = rt.cache.lookup(t.key)
+                if obj is not None or known:
+                    return _Read(obj, True)
+                if rt.watches.complete(t.key):
+                    return _Read(None, True)
+            elif cov == "pending" and rt.clock.since(self.start_time) < self.opts.poll_interval:
+                return _Read(PENDING, False)
+        if not io:
+            return _Read(NEED_IO, False)
+        return self._get(t)
+
+    def _get(self, t: Target) -> _Read:
+        rt = self._rt
+        rt.stats.add("direct_gets")
+        self.api_reads += 1
+        # A re-check's connection attempt is worth no more than the next one, a
+        # poll interval later (a lost SYN costs the server nothing). Its read keeps
+        # request_timeout: abandoning reads sooner would pile abandoned requests
+        # up on an overloaded server (measured: a collapse at 1,000 pollers).
+        read = rt.transport.request_timeout
+        interval = self.opts.poll_interval
+        connect = min(read, max(_MIN_GET_TIMEOUT, interval)) if t.checked else read
+        left = self._time_left()
+        cut = left is not None and left < read  # no GET outlives the wait's deadline
+        if left is not None and cut:
+            read = max(0.01, left)
+            connect = min(connect, read)
+        sent = time.monotonic()
+        try:
+            obj = rt.transport.get_json(
+                t.rtype.path(t.namespace or None, t.name), timeout=(connect, read)
+            )
+        except NotFound:
+            return _Read(None, False)
+        except ConnectionFailed:
+            if not t.checked and not cut and self._first:
+                raise  # an unreachable server fails a wait only at its first check
+            log.info("GET %s: server unreachable or slow; will retry", t.object_name)
+            if time.monotonic() - sent < _FAST_FAILURE:
+                # refused or reset (a restart): retry soon; a timeout (an overloaded
+                # server) waits for the next poll, adding no load
+                self._transient = self._transient or 0.0
+            return _Read(PENDING, False)
+        except ApiError as exc:
+            if exc.status == 429 or exc.status >= 500:
+                log.info("GET %s: %s; will retry", t.object_name, exc.reason)
+                self._transient = max(self._transient or 0.0, exc.retry_after or 0.0)
+                return _Read(PENDING, False)
+            raise
+        if self.opts.watch:
+            rt.cache.apply(t.key, obj)
+        return _Read(obj, False)
+
+    def _time_left(self) -> float | None:
+        """Seconds until the wait's deadline (its timeout, its ctx's), if any."""
+        left: float | None = None
+        if self.opts.timeout is not None:
+            left = self.opts.timeout - self._rt.clock.since(self.start_time)
+        ctx = self.opts.ctx
+        d = ctx.deadline() if ctx is not None else None
+        if d is not None:
+            c = d - time.monotonic()
+            left = c if left is None else min(left, c)
+        return left
+
+
+def _would_end(t: Target, obj: dict[str, Any] | None) -> bool:
+    """Would this (cached) state end or fail the wait at its first check?"""
+    if obj is None:
+        return True  # NotFound, or met for delete: confirm absence
+    try:
+        return t.cond.bind(obj)(obj)
+    except Exception:
+        return True  # a condition that raises ends the wait: confirm it too
+
+
+def as_ctx(ctx: Context | threading.Event | None) -> Context | None:
+    """``ctx`` as a Context (an Event is wrapped), or None."""
+    return None if ctx is None else as_context(ctx, "ctx")
+
+
+def _listen(ctx: Context, cb: Callable[[], None]) -> None:
+    done: Any = ctx.done()
+    sub = getattr(done, "subscribe", None) or done._subscribe
+    sub(cb)
+
+
+def _unlisten(ctx: Context, cb: Callable[[], None]) -> None:
+    done: Any = ctx.done()
+    unsub = getattr(done, "unsubscribe", None) or done._unsubscribe
+    unsub(cb)
+

@@ -1,0 +1,310 @@
+"""The engine's wait APIs, read first: futures, asyncio, cancellation, close,
+fail_for, ctx Events, bad input, done-callbacks, and the threads it uses.
+
+Every test runs against the emulator with the real kubernetes client; the
+engine fixture (tests/kube/conftest.py) closes the engine, and the autouse
+check in tests/conftest.py fails a test that leaves a thread behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from hybridwait import Canceled, Engine, WaitFailed, WaitTimeout, background, with_cancel
+from hybridwait.kube.engine import ConditionTimeout
+from hybridwait.kube.errors import NotFound, UnknownResourceType
+from hybridwait.testing import FakeClock
+
+
+def _until(pred: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.005)
+
+
+def _engine_threads() -> list[str]:
+    """The engine's own threads (the emulator's are not counted)."""
+    prefixes = ("hybridwait-watch", "hybridwait-sweeper", "hybridwait-reader")
+    return [t.name for t in threading.enumerate() if t.name.startswith(prefixes)]
+
+
+def _job(kube: Any, name: str) -> None:
+    from kubernetes import client
+
+    client.BatchV1Api(kube.api).create_namespaced_job(
+        "default",
+        {
+            "metadata": {"name": name},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "containers": [{"name": "c", "image": "busybox"}],
+                    }
+                }
+            },
+        },
+    )
+
+
+def _job_condition(kube: Any, name: str, ctype: str) -> None:
+    from kubernetes import client
+
+    client.BatchV1Api(kube.api).patch_namespaced_job_status(
+        name, "default", {"status": {"conditions": [{"type": ctype, "status": "True"}]}}
+    )
+
+
+# -- futures ------------------------------------------------------------------------------
+def test_submit_returns_a_future_with_what_wait_returns(kube, engine):
+    kube.pod("a")
+    fut = engine.submit("pod/a", for_="condition=Ready", timeout=20)
+    assert isinstance(fut, concurrent.futures.Future)
+    _until(lambda: engine.stats()["polls"] >= 1)  # first check done: not met yet
+    assert not fut.done()
+    kube.ready("a")
+    obj = fut.result(timeout=10)
+    assert obj["metadata"]["name"] == "a"
+    assert obj["status"]["conditions"][0]["status"] == "True"
+    assert engine.pending() == 0
+
+
+def test_many_futures_run_on_a_few_engine_threads(kube, engine):
+    """200 pending futures: no thread per wait (watchers + sweeper + readers ≤ 4)."""
+    n = 200
+    for i in range(n):
+        kube.pod(f"p{i}")
+    futs = [engine.submit(f"pod/p{i}", for_="condition=Ready", timeout=60) for i in range(n)]
+    _until(lambda: engine.stats()["polls"] >= n)  # every first check ran
+    peak = _engine_threads()
+    # one watch per scope (+ the first object's narrow one, stopping once the
+    # wide one has synced), one sweeper, at most 2 readers (idle ones end)
+    assert len([t for t in peak if t.startswith("hybridwait-reader")]) <= 2
+    assert len([t for t in peak if t.startswith("hybridwait-sweeper")]) == 1
+    assert len([t for t in peak if t.startswith("hybridwait-watch")]) <= 2
+    _until(lambda: len(_engine_threads()) <= 4)  # the narrow one stops: 4 at most from now
+    assert not any(f.done() for f in futs)
+    for i in range(n):
+        kube.ready(f"p{i}")
+    done, not_done = concurrent.futures.wait(futs, timeout=30)
+    assert not not_done
+    assert sorted(f.result()["metadata"]["name"] for f in done) == sorted(f"p{i}" for i in range(n))
+    assert engine.stats()["direct_gets"] == 0
+
+
+def test_bad_input_raises_at_submit_api_errors_arrive_through_the_future(kube, engine):
+    kube.pod("a")
+    with pytest.raises(ValueError, match='unrecognized condition: "bogus"'):
+        engine.submit("pod/a", for_="bogus")
+    with pytest.raises(ValueError, match='unrecognized condition: "nope"'):
+        engine.submit("pod/a", for_="condition=Ready", fail_for="nope")
+    with pytest.raises(ValueError, match="single resource and name"):
+        engine.submit("pod/a/b", for_="condition=Ready")
+    with pytest.raises(TypeError, match="timeout must be a number of seconds"):
+        engine.submit("pod/a", for_="condition=Ready", timeout="10")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="poll_interval must be > 0"):
+        engine.submit("pod/a", for_="condition=Ready", poll_interval=0)
+    assert engine.pending() == 0
+    unknown = engine.submit("foos/x", for_="condition=Ready", timeout=30)
+    missing = engine.submit("pod/missing", for_="condition=Ready", timeout=30)
+    assert isinstance(unknown.exception(timeout=10), UnknownResourceType)
+    err = missing.exception(timeout=10)
+    assert isinstance(err, NotFound)
+    assert str(err) == 'Error from server (NotFound): pods "missing" not found'
+
+
+def test_cancel_ends_the_wait_and_frees_what_it_held(kube, engine):
+    kube.pod("a")
+    fut = engine.submit("pod/a", for_="condition=Ready", timeout=60)
+    _until(lambda: any(s.waiters == 1 for s in engine.watch_status()))
+    assert engine.pending() == 1
+    assert fut.cancel()
+    assert fut.cancelled()
+    assert engine.pending() == 0
+    assert all(s.waiters == 0 for s in engine.watch_status())  # lingering, unused
+    assert fut.cancel()  # cancelling again is harmless
+    kube.ready("a")
+    done = engine.submit("pod/a", for_="condition=Ready", timeout=10)
+    assert done.result(timeout=10)["metadata"]["name"] == "a"
+    assert not done.cancel()  # a finished future cannot be cancelled: harmless
+    assert done.result()["metadata"]["name"] == "a"
+
+
+def test_close_ends_every_pending_future_with_canceled_and_joins(fake_apiserver, kube):
+    kube.pod("a")
+    eng = Engine(api_client=fake_apiserver.api_client())
+    futs = [eng.submit("pod/a", for_="condition=Ready", timeout=60) for _ in range(20)]
+    _until(lambda: eng.stats()["polls"] >= 20)
+    start = time.monotonic()
+    eng.close()
+    assert time.monotonic() - start < 2.0
+    assert all(isinstance(f.exception(timeout=1), Canceled) for f in futs)
+    _until(lambda: not _engine_threads(), timeout=5.0)  # close() joined them (generous bound)
+    with pytest.raises(Canceled):
+        eng.submit("pod/a", for_="condition=Ready")
+
+
+def test_a_done_callback_that_raises_is_logged_and_affects_no_other_wait(kube, engine, caplog):
+    kube.pod("a")
+    kube.pod("b")
+    seen: list[str] = []
+
+    def bad(f: concurrent.futures.Future[Any]) -> None:
+        raise RuntimeError("callback bug")
+
+    fa = engine.submit("pod/a", for_="condition=Ready", timeout=20)
+    fb = engine.submit("pod/b", for_="condition=Ready", timeout=20)
+    fa.add_done_callback(bad)
+    fb.add_done_callback(lambda f: seen.append(f.result()["metadata"]["name"]))
+    with caplog.at_level(logging.ERROR):
+        kube.ready("a")
+        kube.ready("b")
+        assert fa.result(timeout=10)["metadata"]["name"] == "a"
+        assert fb.result(timeout=10)["metadata"]["name"] == "b"
+        _until(lambda: seen == ["b"])
+        # callbacks run right after result() is released: wait for the record
+        _until(lambda: any("callback" in r.getMessage() and r.exc_info for r in caplog.records))
+
+
+# -- asyncio ------------------------------------------------------------------------------
+def test_wait_async_awaits_the_wait_and_task_cancel_cancels_it(kube, engine):
+    kube.pod("a")
+    kube.pod("b")
+
+    async def main() -> None:
+        later = asyncio.get_running_loop().call_later(0.2, kube.ready, "a")
+        obj = await engine.wait_async("pod/a", for_="condition=Ready", timeout=20)
+        later.cancel()
+        assert obj["metadata"]["name"] == "a"
+        task = asyncio.create_task(engine.wait_async("pod/b", for_="condition=Ready", timeout=60))
+        while engine.pending() == 0:
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert engine.pending() == 0
+        with pytest.raises(ValueError, match="unrecognized condition"):
+            await engine.wait_async("pod/a", for_="bogus")
+
+    asyncio.run(main())
+    assert threading.active_count() >= 1
+
+
+# -- fail_for -----------------------------------------------------------------------------
+def test_fail_for_job_complete_or_failed(kube, engine):
+    _job(kube, "ok")
+    _job(kube, "bad")
+    ok = engine.submit("job/ok", for_="condition=Complete", fail_for="condition=Failed", timeout=20)
+    bad = engine.submit(
+        "job/bad", for_="condition=Complete", fail_for=["condition=Failed", "delete"], timeout=20
+    )
+    _until(lambda: engine.stats()["polls"] >= 2)
+    _job_condition(kube, "ok", "Complete")
+    _job_condition(kube, "bad", "Failed")
+    assert ok.result(timeout=10)["metadata"]["name"] == "ok"
+    err = bad.exception(timeout=10)
+    assert isinstance(err, WaitFailed)
+    assert str(err) == "jobs/bad: condition Failed=True"
+    assert err.resource == "jobs/bad"
+    assert err.object is not None and err.object["metadata"]["name"] == "bad"
+    # already failed when the wait starts: ends at once, through wait() too
+    start = time.monotonic()
+    with pytest.raises(WaitFailed, match="jobs/bad: condition Failed=True"):
+        engine.wait("job/bad", for_="condition=Complete", fail_for="condition=Failed", timeout=20)
+    assert time.monotonic() - start < 5.0
+
+
+def test_fail_for_delete_ends_a_condition_wait_when_the_object_goes(kube, engine):
+    kube.pod("a")
+    engine.wait("pod/a", for_="create", timeout=10)  # the watch is up and has listed "a"
+    fut = engine.submit("pod/a", for_="condition=Ready", fail_for="delete", timeout=30)
+    _until(lambda: engine.stats()["polls"] >= 2)  # its first check saw the object
+    kube.delete("a")
+    err = fut.exception(timeout=10)
+    assert isinstance(err, WaitFailed)
+    assert str(err) == "pods/a: deleted"
+    assert err.object is not None and err.object["metadata"]["name"] == "a"  # last seen
+
+
+def test_a_condition_that_raises_ends_the_wait_with_its_exception(kube, engine):
+    kube.pod("a")
+
+    def explode(obj: Any) -> bool:
+        if obj is not None and obj.get("status", {}).get("phase") == "Running":
+            raise WaitFailed("it ran")
+        return False
+
+    fut = engine.submit("pod/a", for_=explode, timeout=30)
+    _until(lambda: engine.stats()["polls"] >= 1)
+    kube.ready("a")
+    err = fut.exception(timeout=10)
+    assert isinstance(err, WaitFailed) and str(err) == "pods/a: it ran"
+
+
+# -- cancellation by ctx ------------------------------------------------------------------
+@pytest.mark.parametrize("watch", [True, False])
+def test_a_ctx_event_set_later_cancels_within_100ms(kube, fake_apiserver, watch):
+    """The Event's set() is reached through a bound method taken before the
+    wait starts (a signal handler, a Timer): still observed promptly."""
+    kube.pod("a")
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=30, watch=watch) as eng:
+        ev = threading.Event()
+        setter = ev.set
+        fut = eng.submit("pod/a", for_="condition=Ready", ctx=ev)
+        _until(lambda: eng.stats()["polls"] >= 1)
+        fired = time.monotonic()
+        setter()
+        assert isinstance(fut.exception(timeout=5), Canceled)
+        assert time.monotonic() - fired < 1.0  # promised: 100 ms; generous for a busy machine
+
+
+def test_ctx_cancel_and_a_set_event_end_sync_waits(kube, engine):
+    kube.pod("a")
+    ctx, cancel = with_cancel(background())
+    t = threading.Timer(0.2, cancel)
+    t.start()
+    with pytest.raises(Canceled):
+        engine.wait("pod/a", for_="condition=Ready", ctx=ctx)
+    t.join()
+    ev = threading.Event()
+    ev.set()
+    with pytest.raises(Canceled):
+        engine.wait("pod/a", for_="condition=Ready", ctx=ev)
+    assert engine.pending() == 0
+
+
+# -- timeouts -----------------------------------------------------------------------------
+def test_timeout_runs_on_the_engine_clock_and_names_the_unmet(fake_apiserver, kube):
+    kube.pod("a")
+    kube.pod("b")
+    kube.ready("a")
+    clock = FakeClock()
+    with Engine(api_client=fake_apiserver.api_client(), clock=clock, poll_interval=60) as eng:
+        fut = eng.submit(["pod/a", "pod/b"], for_="condition=Ready", timeout=timedelta(seconds=10))
+        _until(lambda: eng.stats()["polls"] >= 1)
+        clock.step(9.9)
+        time.sleep(0.1)
+        assert not fut.done()
+        clock.step(0.2)
+        err = fut.exception(timeout=5)
+    assert isinstance(err, ConditionTimeout) and isinstance(err, WaitTimeout)
+    assert str(err) == "timed out waiting for the condition on pods/b"
+    assert err.unmet == ["pods/b"]
+    assert [o["metadata"]["name"] for o in err.met if o] == ["a"]
+
+
+def test_timeout_zero_checks_once(kube, engine):
+    kube.pod("a")
+    with pytest.raises(ConditionTimeout, match="condition not met for pods/a"):
+        engine.wait("pod/a", for_="condition=Ready", timeout=0)
+    kube.ready("a")
+    assert engine.submit("pod/a", for_="condition=Ready", timeout=0).result(10)
