@@ -92,6 +92,18 @@ def test_apply_with_an_unknown_field_is_a_strict_error(srv: FakeAPIServer,
                                    "jsonpath={.spec.template.spec.containers[0]}")
 
 
+def test_apply_over_an_existing_object_with_an_unknown_field(srv: FakeAPIServer,
+                                                              tmp_path: Path) -> None:
+    ok(srv, "apply", "-f", manifest(tmp_path, deployment(), "good"))
+    res = kubectl(srv, "apply", "-f", manifest(tmp_path, deployment(imagePolicy="Always"),
+                                               "bad"))
+    assert res.returncode == 1
+    # A strategic merge patch under Strict: the patch, as Go prints a map, is the value.
+    assert res.stderr.startswith('The request is invalid: patch: Invalid value: "map[metadata:')
+    assert res.stderr.rstrip().endswith('": strict decoding error: unknown field '
+                                        '"spec.template.spec.containers[0].imagePolicy"')
+
+
 def test_create_an_invalid_object_prints_the_422(srv: FakeAPIServer, tmp_path: Path) -> None:
     bad = deployment()
     bad["metadata"] = {"name": "web", "labels": {"tier": "front end"}}

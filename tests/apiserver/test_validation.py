@@ -217,10 +217,23 @@ def test_patch_and_update_go_through_validation(srv: FakeAPIServer) -> None:
     with pytest.raises(ApiException) as ei:
         v1.patch_namespaced_pod("p", "default", {"metadata": {"labels": {"bad key!": "v"}}})
     assert ei.value.status == 422
-    code, _, _ = raw(srv, "PATCH", PODS + "/p?fieldValidation=Strict",
-                     {"spec": {"nope": 1}},
-                     headers={"Content-Type": "application/merge-patch+json"})
-    assert code == 400
+    # Under Strict a patch's unknown field is a 422 on the field "patch": its value is
+    # the patch as Go prints a map (strategic merge) or the patched object's JSON.
+    code, _, status = raw(srv, "PATCH", PODS + "/p?fieldValidation=Strict",
+                          {"spec": {"nope": [1, "x"]}},
+                          headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert code == 422 and status["message"] == (
+        ' "" is invalid: patch: Invalid value: "map[spec:map[nope:[1 x]]]": strict decoding '
+        'error: unknown field "spec.nope"')
+    code, _, status = raw(srv, "PATCH", PODS + "/p?fieldValidation=Strict",
+                          {"spec": {"nope": 1}},
+                          headers={"Content-Type": "application/merge-patch+json"})
+    assert code == 422 and status["details"]["causes"][0]["field"] == "patch"
+    assert '\\"nope\\":1' in status["message"]
+    code, _, status = raw(srv, "PATCH", PODS + "/p", [
+        {"op": "replace", "path": "/spec/restartPolicy", "value": 3}],
+        headers={"Content-Type": "application/json-patch+json"})
+    assert code == 422 and "cannot unmarshal number into Go struct field" in status["message"]
     assert v1.read_namespaced_pod("p", "default").metadata.resource_version == rv
 
 

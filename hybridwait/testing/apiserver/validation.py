@@ -32,6 +32,7 @@ from hybridwait.testing.apiserver.errors import (
     GoValue,
     StatusError,
     go_quote,
+    invalid,
 )
 from hybridwait.testing.apiserver.resources import NAMESPACE_KEY, ResourceType
 from hybridwait.testing.apiserver.schema import Node
@@ -338,31 +339,74 @@ def _go_type(node: Node) -> str:
     return "map[string]interface {}"
 
 
+class DecodeError(StatusError):
+    """The 400 a body that does not decode gets; ``detail`` is the decoder's own
+    text (``strict decoding error: ...``, ``json: cannot unmarshal ...``), which a
+    patch reports differently (:func:`patch_decode_error`)."""
+
+    def __init__(self, rt: ResourceType, version: str, detail: str) -> None:
+        super().__init__(400, "BadRequest", f'{rt.kind} in version "{version}" cannot be '
+                         f"handled as a {rt.kind}: {detail}")
+        self.detail = detail
+
+
+def go_print(value: Any) -> str:
+    """``value`` as Go's ``%+v`` prints a decoded JSON value (``map[a:1 b:[x y]]``).
+
+    Example::
+
+        go_print({"spec": {"b": [1, "x"], "a": None}})   # "map[spec:map[a:<nil> b:[1 x]]]"
+    """
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_print(v)}" for k, v in sorted(value.items())) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_print(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def patch_decode_error(err: DecodeError, strategic: bool, patch: Any,
+                       patched: Any) -> StatusError:
+    """What a patch whose result does not decode gets: a 422 on the field ``patch``
+    whose value is the patch (strategic merge, as Go prints a map) or the patched
+    object's JSON (merge and JSON patches).
+
+    Example::
+
+        patch_decode_error(err, True, {"spec": {"x": 1}}, obj).message
+        # ' "" is invalid: patch: Invalid value: "map[spec:map[x:1]]": strict decoding ...'
+    """
+    import json
+
+    value = go_print(patch) if strategic else json.dumps(patched, separators=(",", ":"))
+    return invalid("", "", [FieldError(CauseType.INVALID, "patch", err.detail, value, True)])
+
+
 def decode_error(rt: ResourceType, version: str, result: SchemaResult,
                  mode: FieldValidation) -> StatusError | None:
     """The 400 a built-in type's body gets when it does not decode: a value of the
     wrong type (always), or unknown fields under ``Strict``. None if it decodes."""
-    prefix = (f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: ')
     if result.type_errors:
         path, _key, node, value = result.type_errors[0]
         if node.format == "byte" and isinstance(value, str):
-            return StatusError(400, "BadRequest", prefix + "illegal base64 data at input byte 0")
+            return DecodeError(rt, version, "illegal base64 data at input byte 0")
         got = _JSON_TYPE.get(type(value), "value")
         if got == "number" and isinstance(value, float) and node.type == "integer":
             got = f"number {value}"
-        return StatusError(400, "BadRequest", prefix + (
-            f"json: cannot unmarshal {got} into Go struct field {rt.kind}.{path} "
-            f"of type {_go_type(node)}"))
+        return DecodeError(rt, version, f"json: cannot unmarshal {got} into Go struct field "
+                           f"{rt.kind}.{path} of type {_go_type(node)}")
     if mode is FieldValidation.STRICT and result.unknown:
         return strict_error(rt, version, result.unknown)
     return None
 
 
-def strict_error(rt: ResourceType, version: str, unknown: list[str]) -> StatusError:
+def strict_error(rt: ResourceType, version: str, unknown: list[str]) -> DecodeError:
     """The 400 for unknown fields under ``fieldValidation=Strict``."""
-    return StatusError(400, "BadRequest", (
-        f'{rt.kind} in version "{version}" cannot be handled as a {rt.kind}: '
-        "strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in unknown)))
+    return DecodeError(rt, version, "strict decoding error: " + ", ".join(
+        f'unknown field "{p}"' for p in unknown))
 
 
 def crd_type_errors(result: SchemaResult) -> list[FieldError]:
