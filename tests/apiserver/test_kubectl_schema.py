@@ -65,6 +65,15 @@ def test_api_resources_matches_a_real_server(srv: FakeAPIServer) -> None:
     assert sorted(rows) == sorted(REAL_1_32)
 
 
+def test_discovery_is_aggregated(srv: FakeAPIServer, tmp_path: Path) -> None:
+    # A fresh cache directory: kubectl would otherwise reuse discovery cached for
+    # an earlier server on the same port.
+    res = kubectl(srv, "--cache-dir", str(tmp_path), "get", "deployments,pods,leases")
+    assert res.returncode == 0, res.stderr
+    paths = [r.path for r in srv.requests if r.verb == "discovery"]
+    assert paths == ["/version", "/api", "/apis"]
+
+
 def test_auth_can_i_answers_yes(srv: FakeAPIServer) -> None:
     res = kubectl(srv, "auth", "can-i", "create", "deployments", "-n", "default")
     assert (res.returncode, res.stdout.strip()) == (0, "yes"), res.stderr

@@ -132,6 +132,29 @@ def test_verbs_and_subresources_in_discovery(srv: FakeAPIServer) -> None:
     assert auto["preferredVersion"]["version"] == "v2"
 
 
+AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+
+def test_aggregated_discovery(srv: FakeAPIServer) -> None:
+    code, headers, doc = raw(srv, "GET", "/apis",
+                             headers={"Accept": AGGREGATED + ",application/json"})
+    assert code == 200 and headers["Content-Type"] == AGGREGATED
+    assert doc["kind"] == "APIGroupDiscoveryList"
+    apps = next(i for i in doc["items"] if i["metadata"]["name"] == "apps")
+    deploy = next(r for r in apps["versions"][0]["resources"] if r["resource"] == "deployments")
+    assert deploy["scope"] == "Namespaced" and deploy["shortNames"] == ["deploy"]
+    assert {"subresource": "scale", "verbs": ["get", "patch", "update"],
+            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"}
+            } in deploy["subresources"]
+    auto = next(i for i in doc["items"] if i["metadata"]["name"] == "autoscaling")
+    assert [v["version"] for v in auto["versions"]] == ["v2", "v1"]
+    code, _, core = raw(srv, "GET", "/api", headers={"Accept": AGGREGATED})
+    assert [r["resource"] for r in core["items"][0]["versions"][0]["resources"]][:3] == [
+        "bindings", "componentstatuses", "configmaps"]
+    # Without the Accept parameters: the legacy documents.
+    assert raw(srv, "GET", "/apis")[2]["kind"] == "APIGroupList"
+
+
 LEASE = {"metadata": {"name": "leader"},
          "spec": {"holderIdentity": "a", "leaseDurationSeconds": 15}}
 ROLE = {"metadata": {"name": "reader"},
