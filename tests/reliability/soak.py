@@ -327,8 +327,7 @@ class Round:
 
     # -- the fault driver ------------------------------------------------------------
     def _all_healthy(self, eng: Engine) -> bool:
-        ws = [w for w in eng._watches.watchers() if w.alive]
-        return all(w.healthy for w in ws)
+        return all(st.healthy for st in eng.watch_status())
 
     def _inject(self, kind: str) -> None:
         f = self.srv.faults
@@ -374,7 +373,8 @@ class Round:
             took = time.monotonic() - t
             self.report.worst_recovery = max(self.report.worst_recovery, took)
             if not self._all_healthy(eng):
-                ws = [(repr(w), w.last_outcome) for w in eng._watches.watchers()]
+                ws = [(st.resource, st.namespace, st.name, st.state.value, st.last_outcome)
+                      for st in eng.watch_status() if not st.healthy]
                 self.report.unrecovered.append(
                     f"round {self.index}: not healthy {took:.1f}s after {kind}: {ws}")
             self.log(f"  fault {kind:9s} recovered in {took:.2f}s")

@@ -66,10 +66,13 @@ def test_a_429_storm_right_after_the_change_delays_waits_by_retry_after_only(
     try:
         for t in threads:
             t.start()
-        _until(lambda: eng.stats()["watches"] >= 1 and eng.stats()["polls"] >= N, 30)
+        # every wait made its first check, on one healthy namespace-wide watch
+        _until(lambda: eng.stats()["polls"] >= N
+               and [(st.wide, st.healthy) for st in eng.watch_status()] == [(True, True)], 30)
         # the watch goes down for good: every wait reads the API each poll interval
         srv.faults.forbid_watch(True)
         srv.faults.drop_watches()
+        _until(lambda: not any(st.healthy for st in eng.watch_status()), 10)
         _until(lambda: eng.stats()["direct_gets"] >= N, 30)
         # right after a poll burst, so that the next burst reads the changed objects
         g0 = eng.stats()["direct_gets"]

@@ -158,7 +158,7 @@ def test_no_secret_in_logs_reprs_or_errors(secret_run: tuple[list[str], FakeAPIS
         except Exception as exc:
             said += [str(exc), repr(exc)]
         said += [repr(eng), repr(eng._transport), str(eng.stats())]
-        said += [repr(w) for w in eng._watches.watchers()]
+        said += [repr(st) for st in eng.watch_status()]
         srv.stop()  # ConnectionFailed
         try:
             eng.wait("configmap/b", for_="create", timeout=2)
