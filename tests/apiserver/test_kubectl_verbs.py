@@ -58,7 +58,7 @@ def ok(srv: FakeAPIServer, *args: str, stdin: str | None = None) -> str:
 
 def get(srv: FakeAPIServer, *what: str) -> Any:
     return json.loads(ok(srv, "get", *what, "-o", "json",
-                                      "--show-managed-fields"))
+                           "--show-managed-fields"))
 
 
 def test_typed_create_commands_send_protobuf_and_work(srv: FakeAPIServer) -> None:
@@ -87,6 +87,9 @@ def test_typed_create_commands_send_protobuf_and_work(srv: FakeAPIServer) -> Non
     assert svc.spec.selector == {"app": "web"}
     box = v1.read_namespaced_pod("box", "team")
     assert box.metadata.labels == {"x": "y"} and box.spec.containers[0].args == ["sleep", "60"]
+    ok(srv, "create", "serviceaccount", "robot", "-n", "team")
+    assert ok(srv, "create", "token", "robot", "-n", "team").count(".") == 2  # a JWT
+    assert ok(srv, "auth", "can-i", "create", "pods", "-n", "team") == "yes"  # protobuf too
     assert ok(srv, "delete", "namespace", "team") == 'namespace "team" deleted'
 
 

@@ -3,7 +3,9 @@ the bindings resource, pods/eviction, and the node-bound pod subresources."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -179,3 +181,23 @@ def test_node_bound_subresources_answer_like_a_server_without_kubelet(
         assert body["reason"] == "BadRequest"
         assert body["message"] == "pod web does not have a host assigned"
     assert raw(srv, "GET", "/api/v1/namespaces/default/pods/nope/log")[0] == 404
+
+
+def test_service_account_token(srv: FakeAPIServer) -> None:
+    v1 = client.CoreV1Api(srv.api_client())
+    v1.create_namespaced_service_account("default", {"metadata": {"name": "robot"}})
+    code, _, tr = raw(srv, "POST", "/api/v1/namespaces/default/serviceaccounts/robot/token",
+                      {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                       "spec": {"expirationSeconds": 600}})
+    assert code == 201 and tr["kind"] == "TokenRequest"
+    _header, claims, signature = tr["status"]["token"].split(".")
+    padded = claims + "=" * (-len(claims) % 4)
+    payload = json.loads(base64.urlsafe_b64decode(padded))
+    assert payload["sub"] == "system:serviceaccount:default:robot"
+    assert payload["exp"] - payload["iat"] == 600 and signature == ""
+    assert tr["status"]["expirationTimestamp"].endswith("Z")
+    code, _, status = raw(srv, "POST", "/api/v1/namespaces/default/serviceaccounts/robot/token",
+                          {"spec": {"expirationSeconds": 5}})
+    assert code == 422 and "less than 10 minutes" in status["message"]
+    assert raw(srv, "POST", "/api/v1/namespaces/default/serviceaccounts/nope/token", {})[0] \
+        == 404

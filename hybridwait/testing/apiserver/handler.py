@@ -37,7 +37,13 @@ from hybridwait.testing.apiserver.openapi import (
 from hybridwait.testing.apiserver.records import RequestLog, RequestRecord
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
-from hybridwait.testing.apiserver.subresources import BINDINGS_KEY, POD_KEY, NodeBound, Subresources
+from hybridwait.testing.apiserver.subresources import (
+    BINDINGS_KEY,
+    POD_KEY,
+    SERVICEACCOUNTS_KEY,
+    NodeBound,
+    Subresources,
+)
 from hybridwait.testing.apiserver.tables import (
     Form,
     WatchRender,
@@ -580,6 +586,10 @@ class Handler(BaseHTTPRequestHandler):
             return 200
         if rt.key == POD_KEY and route.subresource == "binding":
             self._send_json(201, subs.bind(ns, name, self._decode(self._body())))
+            return 201
+        if rt.key == SERVICEACCOUNTS_KEY and route.subresource == "token":
+            raw = self._body()
+            self._send_json(201, subs.token(ns, name, self._decode(raw) if raw.strip() else None))
             return 201
         if rt.key == POD_KEY and route.subresource == "eviction":
             raw = self._body()

@@ -2,7 +2,7 @@
 Deployments, ReplicaSets, StatefulSets, ReplicationControllers and custom
 resources whose CRD declares it; ``pods/binding`` and the ``bindings``
 resource (assign a node), ``pods/eviction`` (delete the pod; disruption
-budgets are not consulted), and the node-bound ``pods/log``, ``exec``,
+budgets are not consulted), ``serviceaccounts/token``, and the node-bound ``pods/log``, ``exec``,
 ``attach``, ``portforward`` and ``proxy``, which answer as a real server does
 for a pod no kubelet runs.
 
@@ -14,8 +14,11 @@ Example::
 
 from __future__ import annotations
 
+import base64
 import copy
+import datetime
 import json
+import time
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -36,6 +39,7 @@ from hybridwait.testing.apiserver.smp import builtin_schema, strategic_merge
 
 SCALE_API_VERSION = "autoscaling/v1"
 POD_KEY = "/pods"
+SERVICEACCOUNTS_KEY = "/serviceaccounts"
 BINDINGS_KEY = "/bindings"
 
 
@@ -85,6 +89,10 @@ def selector_string(selector: Any) -> str:
         if text is not None:
             reqs.append((key, text))
     return ",".join(t for _, t in sorted(reqs))
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _get_path(obj: Any, path: str) -> Any:
@@ -289,6 +297,45 @@ class Subresources:
         self.api.delete(self._pods(), namespace, name,
                         options if isinstance(options, dict) else None)
         return success(201)
+
+    # -- serviceaccounts/token -----------------------------------------------------------
+    def token(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
+        """A ``TokenRequest`` for service account ``name``, answered with a token
+        (an unsigned JWT: the emulator checks no credentials) valid for
+        ``spec.expirationSeconds`` (default 3600)."""
+        if body is not None and not isinstance(body, dict):
+            raise bad_request("the request body must be a JSON object")
+        body = body or {}
+        if body.get("kind") not in (None, "TokenRequest"):
+            raise bad_request(f"{body.get('kind')} is not a TokenRequest")
+        sa_type = self.api.registry.by_key(SERVICEACCOUNTS_KEY)
+        if sa_type is None:
+            raise not_found("serviceaccounts", name)
+        sa = self.api.get(sa_type, namespace, name)
+        spec = dict(body.get("spec") or {})
+        seconds = spec.get("expirationSeconds") or 3600
+        if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 600:
+            raise StatusError(422, "Invalid", 'TokenRequest.authentication.k8s.io "" is '
+                              "invalid: spec.expirationSeconds: Invalid value: "
+                              f"{seconds}: may not specify a duration less than 10 minutes")
+        spec["expirationSeconds"] = seconds
+        spec["audiences"] = spec.get("audiences") or [
+            "https://kubernetes.default.svc.cluster.local"]
+        now = int(time.time())
+        claims = {"aud": spec["audiences"], "exp": now + seconds, "iat": now,
+                  "iss": "https://kubernetes.default.svc.cluster.local",
+                  "sub": f"system:serviceaccount:{namespace}:{name}",
+                  "kubernetes.io": {"namespace": namespace, "serviceaccount": {
+                      "name": name, "uid": sa["metadata"].get("uid", "")}}}
+        token = ".".join(_b64(json.dumps(part, separators=(",", ":")).encode())
+                         for part in ({"alg": "none", "typ": "JWT"}, claims)) + "."
+        expires = datetime.datetime.fromtimestamp(now + seconds, datetime.timezone.utc)
+        return {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                "metadata": {"name": name, "namespace": namespace,
+                             "creationTimestamp": None},
+                "spec": {**spec, "boundObjectRef": spec.get("boundObjectRef")},
+                "status": {"token": token,
+                           "expirationTimestamp": expires.strftime("%Y-%m-%dT%H:%M:%SZ")}}
 
     # -- node-bound ------------------------------------------------------------------
     def node_bound(self, sub: NodeBound, namespace: str, name: str,
