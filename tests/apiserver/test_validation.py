@@ -174,7 +174,13 @@ def test_strict_rejects_duplicate_fields(srv: FakeAPIServer) -> None:
         doc = json.loads(resp.read())
     finally:
         conn.close()
-    assert resp.status == 400 and 'duplicate field "data"' in doc["message"]
+    assert resp.status == 400 and doc["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: '
+        'duplicate field "data"')
+    code, headers, made = raw(srv, "POST", "/api/v1/namespaces/default/configmaps",
+                              b'{"metadata":{"name":"c","labels":{"a":"1","a":"2"}}}')
+    assert code == 201 and made["metadata"]["labels"] == {"a": "2"}  # the last one wins
+    assert headers["Warning"] == '299 - "duplicate field \\"metadata.labels.a\\""'
 
 
 def test_warn_prunes_and_sends_a_warning_header(srv: FakeAPIServer) -> None:

@@ -92,8 +92,8 @@ class Admission:
             return
         result = check_schema(obj, node, mode)
         if rt.crd:
-            if mode is FieldValidation.STRICT and result.unknown:
-                raise strict_error(rt, version, result.unknown)
+            if mode is FieldValidation.STRICT and result.problems:
+                raise strict_error(rt, version, result.problems)
             errors = crd_type_errors(result)
             if errors:
                 raise invalid(rt.kind, _name(obj), errors, rt.group)

@@ -216,18 +216,49 @@ def _unsupported(path: str, value: Any, supported: tuple[str, ...]) -> FieldErro
 
 # -- the schema walk --------------------------------------------------------------
 
+class DuplicateKeys(dict[str, Any]):
+    """A decoded JSON object in which some keys were repeated (the last value is
+    kept, as Go's decoder keeps it); the schema walk reports them with their path."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for request bodies: a plain dict, or a
+    :class:`DuplicateKeys` when a key repeats.
+
+    Example::
+
+        json.loads('{"a": 1, "a": 2}', object_pairs_hook=json_object).duplicates   # ("a",)
+    """
+    out = dict(pairs)
+    if len(out) == len(pairs):
+        return out
+    seen: set[str] = set()
+    dups = []
+    for k, _ in pairs:
+        if k in seen:
+            dups.append(k)
+        seen.add(k)
+    marked = DuplicateKeys(out)
+    marked.duplicates = tuple(dups)
+    return marked
+
+
 @dataclass
 class SchemaResult:
-    """What the schema walk found: unknown fields (already pruned), duplicate
-    fields, and values of the wrong type."""
+    """What the schema walk found: unknown fields (already pruned) and duplicate
+    fields, in document order, and values of the wrong type."""
 
     unknown: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
     type_errors: list[tuple[str, str, Node, Any]] = field(default_factory=list)
 
     @property
     def warnings(self) -> list[str]:
-        """The ``Warning`` header texts a real server sends under ``Warn``."""
-        return [f'unknown field "{p}"' for p in self.unknown]
+        """The ``Warning`` header texts a real server sends under ``Warn``
+        (``unknown field "spec.x"``, ``duplicate field "spec.y"``)."""
+        return list(self.problems)
 
 
 _JSON_TYPE = {str: "string", bool: "bool", int: "number", float: "number", list: "array",
@@ -263,6 +294,9 @@ def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool
     if isinstance(value, dict) and (node.properties is not None or node.additional is not None
                                     or node.type == "object"):
         props = node.properties
+        for dup in getattr(value, "duplicates", ()):
+            out.problems.append(f'duplicate field "{path}.{dup}"' if path
+                                else f'duplicate field "{dup}"')
         for key in list(value):
             child = value[key]
             sub = props.get(key) if props is not None else None
@@ -273,6 +307,7 @@ def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool
                 if node.preserve:
                     continue
                 out.unknown.append(cpath)
+                out.problems.append(f'unknown field "{cpath}"')
                 del value[key]
                 continue
             if child is None:
@@ -398,15 +433,14 @@ def decode_error(rt: ResourceType, version: str, result: SchemaResult,
             got = f"number {value}"
         return DecodeError(rt, version, f"json: cannot unmarshal {got} into Go struct field "
                            f"{rt.kind}.{path} of type {_go_type(node)}")
-    if mode is FieldValidation.STRICT and result.unknown:
-        return strict_error(rt, version, result.unknown)
+    if mode is FieldValidation.STRICT and result.problems:
+        return strict_error(rt, version, result.problems)
     return None
 
 
-def strict_error(rt: ResourceType, version: str, unknown: list[str]) -> DecodeError:
-    """The 400 for unknown fields under ``fieldValidation=Strict``."""
-    return DecodeError(rt, version, "strict decoding error: " + ", ".join(
-        f'unknown field "{p}"' for p in unknown))
+def strict_error(rt: ResourceType, version: str, problems: list[str]) -> DecodeError:
+    """The 400 for unknown or duplicate fields under ``fieldValidation=Strict``."""
+    return DecodeError(rt, version, "strict decoding error: " + ", ".join(problems))
 
 
 def crd_type_errors(result: SchemaResult) -> list[FieldError]:
