@@ -140,13 +140,6 @@ Example resource specifications include:
    '<resource> <name>'
    '<resource>'"""
 
-_NO_TYPE_NEEDED = (
-    "error: there is no need to specify a resource type as a separate argument when passing "
-    "arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' instead of "
-    "'kubectl get resource resource/<resource_name>'"
-)
-
-
 class _Fail(Exception):
     """A kubectl error line (or lines) to print on stderr; exit code 1."""
 
@@ -258,35 +251,17 @@ def _parse_resources(args: list[str], values: dict[str, Any], namespace: str) ->
     )
     if not args:
         raise _Fail(_NO_RESOURCES)
-    with_slash = [a for a in args if "/" in a]
-    if with_slash:
-        if len(with_slash) != len(args):
-            raise _Fail(_NO_TYPE_NEEDED)
-        if req.selector or values["all"]:
-            raise _Fail(
-                "error: selectors and the all flag cannot be used when passing "
-                "resource/name arguments"
-            )
-        for a in args:
-            kind, _, name = a.partition("/")
-            if not kind or not name or "/" in name:
-                raise _Fail(
-                    "error: arguments in resource/name form must have a single resource and name"
-                )
-            req.named.append(f"{kind}/{name}")
-    else:
-        types = [t for t in args[0].split(",") if t]
-        names = args[1:]
-        if names:
-            if req.selector:
-                raise _Fail("error: name cannot be provided when a selector is specified")
-            req.named = [f"{t}/{n}" for t in types for n in names]
-        elif req.selector or req.field_selector or values["all"]:
-            req.types = types
-        else:
-            raise _Fail("error: resource(s) were provided, but no name was specified")
-    if req.named and req.all_namespaces:
-        raise _Fail("error: a resource cannot be retrieved by name across all namespaces")
+    from hybridwait.kube.kubectl import ArgumentError, resource_args
+
+    try:
+        parsed = resource_args(
+            args, selector=req.selector, field_selector=req.field_selector,
+            all_=bool(values["all"]), all_namespaces=req.all_namespaces,
+        )
+    except ArgumentError as exc:
+        raise _Fail(f"error: {exc}") from None
+    req.named = [f"{kind}/{name}" for kind, name in parsed.named]
+    req.types = parsed.types
     return req
 
 
@@ -428,11 +403,10 @@ class _Visitor:
         return str(resolve(kind).plural)
 
     def _timed_out(self, arg: str) -> _Failure:
+        from hybridwait.kube.kubectl import timeout_text
+
         name = f"{self._plural(arg)}/{arg.partition('/')[2]}"
-        if self.timeout == 0:
-            text = f"condition not met for {name}"
-        else:
-            text = f"timed out waiting for the condition on {name}"
+        text = timeout_text(name, checked_once=self.timeout == 0)
         return _Failure(f"error: {text}", text)
 
     def run(self, req: _Request, err: TextIO) -> int:
@@ -637,10 +611,9 @@ class _FileWait:
         return 0
 
     def _timeout_text(self, state: ObjectState) -> str:
-        if self.timeout == 0:
-            text = f"condition not met for {state.resource}"
-        else:
-            text = f"timed out waiting for the condition on {state.resource}"
+        from hybridwait.kube.kubectl import timeout_text
+
+        text = timeout_text(state.resource, checked_once=self.timeout == 0)
         if self.conds.is_ready:  # hybridwait-only wait: say why it is not up
             text += f" ({state.status})"
         return text

@@ -43,6 +43,7 @@ from hybridwait.core import Canceled, Clock, Context, RealClock
 from hybridwait.core.duration import Duration, to_seconds
 from hybridwait.kube.cache import ObjectCache, WaiterRegistry
 from hybridwait.kube.conditions import ConditionLike, as_condition, fail_when
+from hybridwait.kube.kubectl import ResourceArgs, resource_args
 from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import (
     Discovery,
@@ -57,7 +58,6 @@ from hybridwait.kube.transport import Transport
 from hybridwait.kube.wait import (
     ConditionTimeout,
     Path,
-    ResourceArgs,
     Runtime,
     Wait,
     WaitOptions,
@@ -611,21 +611,12 @@ def _resource_args(
     all_: bool,
     all_namespaces: bool,
 ) -> ResourceArgs:
-    """kubectl's rules for resource arguments (``ValueError`` quoting the bad part)."""
+    """Each argument's form and names (``ValueError`` quoting the bad one), then
+    kubectl's rules for the whole (:func:`hybridwait.kube.kubectl.resource_args`)."""
     args = [resource] if isinstance(resource, str) else list(resource)
-    if not args:
-        raise ValueError("at least one resource is required")
-    parsed = [parse_resource_arg(a) for a in args]
-    named = [(t, n) for t, n in parsed if n is not None]
-    if named:
-        if len(named) != len(parsed):
-            raise ValueError(
-                "there is no need to specify a resource type as a separate argument "
-                f"when passing arguments in resource/name form: {args!r}"
-            )
-        if selector or field_selector or all_:
-            raise ValueError("name cannot be provided when a selector is specified")
-        return ResourceArgs(named, [])
-    if not (selector or field_selector or all_ or all_namespaces):
-        raise ValueError("resource(s) were provided, but no name was specified")
-    return ResourceArgs([], [t for t, _ in parsed])
+    for a in args:
+        parse_resource_arg(a)
+    return resource_args(
+        [a.strip() for a in args], selector=selector, field_selector=field_selector,
+        all_=all_, all_namespaces=all_namespaces,
+    )

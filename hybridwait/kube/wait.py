@@ -53,6 +53,7 @@ from hybridwait.kube.errors import (
     NotFound,
     WaitFailed,
 )
+from hybridwait.kube.kubectl import ResourceArgs, timeout_text
 from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.sharing import WatchManager
@@ -163,14 +164,6 @@ class WaitOptions:
     ctx: Context | None
     poll_interval: float
     watch: bool
-
-
-class ResourceArgs(NamedTuple):
-    """Parsed resource arguments: ``named`` ``(type, name)`` pairs, or ``types``
-    to list with a selector / ``all``."""
-
-    named: list[tuple[str, str]]
-    types: list[str]
 
 
 @dataclass(eq=False, slots=True)
@@ -434,11 +427,7 @@ class Wait:
     def _timeout_error(self) -> ConditionTimeout:
         unmet = [t.object_name for t in self.targets if not t.met]
         name = unmet[0] if unmet else (self.targets[0].object_name if self.targets else "")
-        text = (
-            f"condition not met for {name}"
-            if self._once
-            else f"timed out waiting for the condition on {name}"
-        )
+        text = timeout_text(name, checked_once=self._once)
         return ConditionTimeout(text, unmet, [t.last for t in self.targets if t.met])
 
     # -- wake-ups ------------------------------------------------------------------------
