@@ -20,6 +20,7 @@ Example::
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from enum import Enum
 from typing import Any, NamedTuple
@@ -71,7 +72,8 @@ class SchemaNode:
         SchemaNode(defs, {"$ref": "#/$defs/io.k8s.api.core.v1.Pod"}).field("spec")
     """
 
-    __slots__ = ("defs", "list_keys", "list_type", "map_type", "meta", "node")
+    __slots__ = ("_children", "_items", "defs", "list_keys", "list_type", "map_type", "meta",
+                 "node")
 
     def __init__(self, defs: Definitions, node: Mapping[str, Any]) -> None:
         self.defs = defs
@@ -89,6 +91,10 @@ class SchemaNode:
         self.list_keys: tuple[str, ...] = tuple(str(k) for k in keys)
         self.map_type = str(node.get("x-kubernetes-map-type")
                             or resolved.get("x-kubernetes-map-type") or "granular")
+        # Children are built once per node (the schema is finite): every write
+        # walks the same few paths.
+        self._children: dict[str, SchemaNode | None] = {}
+        self._items: list[SchemaNode | None] = []
 
     def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         seen = 0
@@ -103,18 +109,30 @@ class SchemaNode:
 
     def field(self, name: str) -> SchemaNode | None:
         """The schema of property ``name`` (or of a map's values), if known."""
+        try:
+            return self._children[name]
+        except KeyError:
+            pass
+        child: SchemaNode | None = None
         props = self.node.get("properties")
-        if isinstance(props, Mapping) and name in props:
-            return SchemaNode(self.defs, props[name])
         extra = self.node.get("additionalProperties")
-        if isinstance(extra, Mapping):
-            return SchemaNode(self.defs, extra)
-        return None
+        if isinstance(props, Mapping) and name in props:
+            child = SchemaNode(self.defs, props[name])
+        elif isinstance(extra, Mapping):
+            child = self._children.get("") or SchemaNode(self.defs, extra)
+            self._children[""] = child  # one node for every key of a map
+            return child
+        if isinstance(props, Mapping) and name in props:
+            self._children[name] = child  # only declared names: the cache stays bounded
+        return child
 
     def items(self) -> SchemaNode | None:
         """The schema of a list's elements, if known."""
-        items = self.node.get("items")
-        return SchemaNode(self.defs, items) if isinstance(items, Mapping) else None
+        if not self._items:
+            items = self.node.get("items")
+            self._items.append(SchemaNode(self.defs, items) if isinstance(items, Mapping)
+                               else None)
+        return self._items[0]
 
 
 def _invalid_patch(message: str) -> StatusError:
@@ -273,6 +291,7 @@ def _strip(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+@functools.lru_cache(maxsize=256)
 def builtin_schema(group: str, version: str, kind: str) -> SchemaNode | None:
     """The patch schema of a built-in kind (the emulator's Kubernetes 1.32
     definitions), or None for a kind they lack.
