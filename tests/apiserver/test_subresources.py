@@ -201,3 +201,22 @@ def test_service_account_token(srv: FakeAPIServer) -> None:
     assert code == 422 and "less than 10 minutes" in status["message"]
     assert raw(srv, "POST", "/api/v1/namespaces/default/serviceaccounts/nope/token", {})[0] \
         == 404
+
+
+def test_malformed_subresource_bodies_are_400(srv: FakeAPIServer) -> None:
+    v1 = client.CoreV1Api(srv.api_client())
+    v1.create_namespaced_pod("default", pod("web"))
+    v1.create_namespaced_service_account("default", {"metadata": {"name": "robot"}})
+    before = v1.read_namespaced_pod("web", "default").metadata.resource_version
+    base = "/api/v1/namespaces/default"
+    for path, body in ((f"{base}/pods/web/binding", [1]),
+                       (f"{base}/pods/web/binding", {"target": 3}),
+                       (f"{base}/bindings", {"metadata": 3}),
+                       (f"{base}/pods/web/eviction", {"metadata": 3}),
+                       (f"{base}/pods/web/eviction", {"deleteOptions": "now"}),
+                       (f"{base}/pods/web/eviction", {"metadata": {"name": "other"}}),
+                       (f"{base}/serviceaccounts/robot/token", {"spec": 3})):
+        code, _, status = raw(srv, "POST", path, body)
+        assert code == 400, (path, body, status)
+        assert status["reason"] == "BadRequest"
+    assert v1.read_namespaced_pod("web", "default").metadata.resource_version == before

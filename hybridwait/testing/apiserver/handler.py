@@ -43,6 +43,7 @@ from hybridwait.testing.apiserver.subresources import (
     SERVICEACCOUNTS_KEY,
     NodeBound,
     Subresources,
+    body_name,
 )
 from hybridwait.testing.apiserver.tables import (
     Form,
@@ -475,8 +476,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._subresource(route, dry_run)
         if method == "POST" and rt.key == BINDINGS_KEY and ns is not None:
             body = self._decode(self._body())
-            name = (body.get("metadata") or {}).get("name") if isinstance(body, dict) else None
-            self._send_json(201, Subresources(api).bind(ns, str(name or ""), body))
+            self._send_json(201, Subresources(api).bind(ns, body_name(body), body))
             return 201
         if method == "GET":
             if route.name:

@@ -91,6 +91,26 @@ def selector_string(selector: Any) -> str:
     return ",".join(t for _, t in sorted(reqs))
 
 
+def _object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
+    """``body[name]`` when it is an object (absent: empty); 400 otherwise."""
+    value = body.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise bad_request(f"{name} must be an object")
+    return value
+
+
+def body_name(body: Any) -> str:
+    """``metadata.name`` of a request body ("" when absent); 400 if malformed."""
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object")
+    name = _object_field(body, "metadata").get("name")
+    if name is not None and not isinstance(name, str):
+        raise bad_request("metadata.name must be a string")
+    return name or ""
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -247,8 +267,7 @@ class Subresources:
             raise bad_request("the request body must be a JSON object")
         if body.get("kind") not in (None, "Binding"):
             raise bad_request(f"{body.get('kind')} is not a Binding")
-        target = body.get("target")
-        node = target.get("name") if isinstance(target, dict) else None
+        node = _object_field(body, "target").get("name")
         if not node or not isinstance(node, str):
             raise StatusError(422, "Invalid", f'Binding "{name}" is invalid: target.name: '
                               "Required value",
@@ -268,19 +287,18 @@ class Subresources:
                                   f'Operation cannot be fulfilled on pods/binding "{name}": '
                                   f'pod {name} is already assigned to node "{spec["nodeName"]}"')
             spec["nodeName"] = node
-            annotations = (body.get("metadata") or {}).get("annotations")
+            annotations = _object_field(body, "metadata").get("annotations")
             if isinstance(annotations, dict):
                 pod["metadata"].setdefault("annotations", {}).update(annotations)
-            pod.pop("status", None)
-            updated = self.api.update(pods, "v1", namespace, name, pod)
-            status = copy.deepcopy(updated.get("status") or {})
+            status = pod.setdefault("status", {})
             conds = [c for c in status.get("conditions") or []
                      if not (isinstance(c, dict) and c.get("type") == "PodScheduled")]
             conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                           "lastTransitionTime": now_rfc3339()})
             status["conditions"] = conds
-            self.api.update(pods, "v1", namespace, name, {**updated, "status": status},
-                            subresource="status")
+            # A binding is the scheduler's write, not a pod update: the pod-update
+            # validation (spec is immutable but for images) does not apply to it.
+            self.api.store.write(pods.key, namespace, name, pod, "MODIFIED")
         return success(201)
 
     def evict(self, namespace: str, name: str, body: Any) -> dict[str, Any]:
@@ -290,12 +308,10 @@ class Subresources:
         body = body or {}
         if body.get("kind") not in (None, "Eviction"):
             raise bad_request(f"{body.get('kind')} is not an Eviction")
-        body_name = (body.get("metadata") or {}).get("name")
-        if body_name and body_name != name:
+        named = body_name(body)
+        if named and named != name:
             raise bad_request("name in URL does not match name in Eviction object")
-        options = body.get("deleteOptions")
-        self.api.delete(self._pods(), namespace, name,
-                        options if isinstance(options, dict) else None)
+        self.api.delete(self._pods(), namespace, name, _object_field(body, "deleteOptions"))
         return success(201)
 
     # -- serviceaccounts/token -----------------------------------------------------------
@@ -312,7 +328,7 @@ class Subresources:
         if sa_type is None:
             raise not_found("serviceaccounts", name)
         sa = self.api.get(sa_type, namespace, name)
-        spec = dict(body.get("spec") or {})
+        spec = dict(_object_field(body, "spec"))
         seconds = spec.get("expirationSeconds") or 3600
         if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 600:
             raise StatusError(422, "Invalid", 'TokenRequest.authentication.k8s.io "" is '
