@@ -589,7 +589,7 @@ class _FileWait:
             return 1
         except ObjectsTimeout as exc:
             self._flush_met()
-            lines = [self._timeout_text(st) for st in exc.unmet]
+            lines = [self._timeout_text(st) for st in exc.states]
             if len(lines) == 1:
                 self.err.write(f"error: {lines[0]}\n")
             else:

@@ -35,8 +35,10 @@ from typing import Any, NamedTuple, TextIO
 from hybridwait.core import WaitTimeout
 from hybridwait.kube.conditions import Condition, ConditionLike, as_condition
 from hybridwait.kube.errors import UnknownResourceType
+from hybridwait.kube.kubectl import timeout_text
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.status import ObjectStatus, Status, object_status
+from hybridwait.kube.wait import ConditionTimeout
 
 __all__ = [
     "Manifest",
@@ -124,26 +126,30 @@ class ObjectState:
         return f"{self.resource}{where}: {self.status}"
 
 
-class ObjectsTimeout(WaitTimeout):
-    """The deadline passed with objects unmet. ``unmet`` lists their
-    :class:`ObjectState` (status and message as last seen), ``met`` the objects
-    that met the condition. ``str()`` names every unmet object.
+class ObjectsTimeout(ConditionTimeout):
+    """The deadline passed with objects unmet (a :class:`ConditionTimeout`, so a
+    ``WaitTimeout``). As for any wait, ``unmet`` names them (``deployments/web``)
+    and ``met`` holds the objects that met the condition; ``states`` has the
+    unmet ones' :class:`ObjectState` (status and message as last seen).
+    ``str()`` names every unmet object with its status.
 
     Example::
 
         except ObjectsTimeout as e:
-            for st in e.unmet:
+            for st in e.states:
                 print(st.resource, st.status.status, st.status.message)
     """
 
-    def __init__(self, unmet: Sequence[ObjectState], met: Sequence[dict[str, Any]]) -> None:
-        self.unmet = list(unmet)
-        self.met = list(met)
-        names = ", ".join(f"{s.resource} ({s.status})" for s in self.unmet)
-        super().__init__(f"timed out waiting for the condition on {names}")
+    def __init__(self, states: Sequence[ObjectState], met: Sequence[dict[str, Any]],
+                 checked_once: bool = False) -> None:
+        self.states = list(states)
+        self.checked_once = checked_once
+        names = ", ".join(f"{s.resource} ({s.status})" for s in self.states)
+        super().__init__(timeout_text(names, checked_once=checked_once),
+                         [s.resource for s in self.states], list(met))
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (ObjectsTimeout, (self.unmet, self.met))
+        return (ObjectsTimeout, (self.states, self.met, self.checked_once))
 
 
 # -- loading --------------------------------------------------------------------------
@@ -395,14 +401,15 @@ def wait_objects(
                 slot.target.resource, for_=_Seen(cond, slot),
                 namespace=slot.target.namespace or None, timeout=timeout, ctx=ctx, **opts,
             )
-        return _collect(slots, progress)
+        return _collect(slots, progress, checked_once=timeout == 0)
     finally:
         for slot in slots:  # fail fast, Ctrl-C, or a submit that raised
             if slot.future is not None:
                 slot.future.cancel()
 
 
-def _collect(slots: list[_Slot], progress: Progress | None) -> list[dict[str, Any]]:
+def _collect(slots: list[_Slot], progress: Progress | None,
+             checked_once: bool) -> list[dict[str, Any]]:
     futures = {s.future: s for s in slots if s.future is not None}
     pending = set(futures)
     timed_out: list[_Slot] = []
@@ -422,7 +429,8 @@ def _collect(slots: list[_Slot], progress: Progress | None) -> list[dict[str, An
     if timed_out:
         states = [s.state(i) for i, s in enumerate(slots)]
         raise ObjectsTimeout([st for st in states if not st.done],
-                             [st.object for st in states if st.done and st.object is not None])
+                             [st.object for st in states if st.done and st.object is not None],
+                             checked_once)
     out = []
     for s in slots:
         assert s.future is not None

@@ -13,6 +13,7 @@ import pytest
 
 from hybridwait import Engine, WaitFailed
 from hybridwait.core import WaitTimeout
+from hybridwait.kube.engine import ConditionTimeout
 from hybridwait.kube.errors import NotFound
 from hybridwait.kube.objects import (
     ManifestError,
@@ -320,9 +321,10 @@ def test_wait_objects_timeout_names_every_unmet_object(engine: Engine, cluster: 
     with pytest.raises(ObjectsTimeout) as info:
         wait_objects(engine, manifests, timeout=4.0)  # c1 is met well before
     exc = info.value
-    assert isinstance(exc, WaitTimeout)
-    assert [s.resource for s in exc.unmet] == ["deployments/slow", "jobs/later"]
-    assert [s.status.status for s in exc.unmet] == [Status.IN_PROGRESS] * 2
+    assert isinstance(exc, ConditionTimeout) and isinstance(exc, WaitTimeout)
+    assert exc.unmet == ["deployments/slow", "jobs/later"]
+    assert [s.resource for s in exc.states] == exc.unmet
+    assert [s.status.status for s in exc.states] == [Status.IN_PROGRESS] * 2
     assert "available: 1/2" in str(exc) and "job not started" in str(exc)
     assert [o["metadata"]["name"] for o in exc.met] == ["c1"]
 
