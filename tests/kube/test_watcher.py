@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -279,4 +280,42 @@ def test_statuses_report_each_watch_in_use(fake_apiserver, kube):
         assert mgr.statuses() == []  # linger 0: stopped with its last waiter
     finally:
         assert mgr.close()
+        api.close()
+
+
+def test_a_wait_is_not_held_by_a_stalled_reopened_stream(fake_apiserver, kube):
+    """D13 end to end: the server stalls every stream (headers, then nothing). Once
+    the first stall is detected and the stream re-opened, a change is seen by the
+    wait's poll path within poll_interval (+ one read), not after another
+    stall_timeout of trusting a silent stream (docs/engine.md, "Lateness under
+    faults")."""
+    from hybridwait import Engine
+
+    kube.pod("a")
+    api = fake_apiserver.api_client()
+    eng = Engine(api_client=api, poll_interval=0.5, stall_timeout=4.0)
+    out: dict[str, Any] = {}
+
+    def wait() -> None:
+        out["r"] = eng.wait_result("pod/a", for_="condition=Ready", timeout=60)
+        out["t"] = time.monotonic()
+
+    t = threading.Thread(target=wait)
+    try:
+        t.start()
+        _until(lambda: [s.healthy for s in eng.watch_status()] == [True], timeout=10)
+        fake_apiserver.faults.stall_watches(60.0)
+        # the first stall detected, the stream re-opened (headers arrived), still silent
+        _until(lambda: any(s.stalls >= 1 and s.state is State.WATCHING
+                           for s in eng.watch_status()), timeout=15)
+        assert not any(s.healthy for s in eng.watch_status())
+        changed = time.monotonic()
+        kube.ready("a")
+        t.join(10)
+        assert out["r"].path == "poll"
+        assert out["t"] - changed < 0.5 + 1.5  # a stale trusted cache would hold it ~4 s
+    finally:
+        fake_apiserver.faults.clear()
+        eng.close()
+        t.join(5)
         api.close()
