@@ -178,3 +178,18 @@ def test_custom_resource_apply(srv: FakeAPIServer) -> None:
     assert code == 200 and obj["spec"] == {"size": 2, "color": "red"}
     assert json.dumps(managers(obj), default=sorted) == json.dumps(
         {"a/Apply": [".spec.color"], "b/Apply": [".spec.size"]})
+
+
+def test_port_without_protocol_matches_the_defaulted_tcp_port(srv: FakeAPIServer) -> None:
+    dep = deployment(1)
+    dep["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": 80}]
+    assert apply(srv, f"{DEPLOY}/web", dep, "ci")[0] == 201
+    dep["spec"]["template"]["spec"]["containers"][0]["ports"] = [
+        {"containerPort": 80, "name": "http"}]
+    code, obj = apply(srv, f"{DEPLOY}/web", dep, "ci")
+    assert code == 200
+    ports = obj["spec"]["template"]["spec"]["containers"][0]["ports"]
+    assert ports == [{"containerPort": 80, "protocol": "TCP", "name": "http"}]
+    owned = managers(obj)["ci/Apply"]
+    assert '.spec.template.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"]' \
+        '.name' in owned

@@ -208,3 +208,19 @@ def test_get_watch_prints_rows_under_the_real_columns(srv: FakeAPIServer) -> Non
     finally:
         proc.kill()
         proc.communicate(timeout=30)
+
+
+def test_client_side_apply_reorders_and_removes_list_elements(srv: FakeAPIServer) -> None:
+    ok(srv, "apply", "-f", "-", stdin=yaml.safe_dump(DEPLOYMENT))
+    changed = json.loads(json.dumps(DEPLOYMENT))
+    app, side = changed["spec"]["template"]["spec"]["containers"]
+    app["env"] = [{"name": "B", "value": "2"}]
+    changed["spec"]["template"]["spec"]["containers"] = [side, app]
+    changed["spec"]["strategy"] = {"type": "Recreate"}
+    assert ok(srv, "apply", "-f", "-", stdin=yaml.safe_dump(changed)) \
+        == "deployment.apps/web configured"
+    spec = get(srv, "deploy", "web")["spec"]
+    containers = spec["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["side", "app"]  # $setElementOrder
+    assert containers[1]["env"] == [{"name": "B", "value": "2"}]  # A removed
+    assert spec["strategy"] == {"type": "Recreate"}  # $retainKeys dropped rollingUpdate

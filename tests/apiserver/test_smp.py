@@ -102,6 +102,10 @@ def test_retain_keys_clears_fields_not_listed() -> None:
     out = strategic_merge(deployment(TWO), {"spec": {"strategy": {
         "$retainKeys": ["type"], "type": "Recreate"}}}, _deploy_schema())
     assert out["spec"]["strategy"] == {"type": "Recreate"}
+    # What kubectl apply sends when a strategy changes type: null for the dropped key.
+    out = strategic_merge(deployment(TWO), {"spec": {"strategy": {
+        "$retainKeys": ["type"], "rollingUpdate": None, "type": "Recreate"}}}, _deploy_schema())
+    assert out["spec"]["strategy"] == {"type": "Recreate"}
     with pytest.raises(StatusError) as err:
         strategic_merge(deployment(TWO), {"spec": {"strategy": {
             "$retainKeys": ["type"], "rollingUpdate": {"maxSurge": 2}}}}, _deploy_schema())

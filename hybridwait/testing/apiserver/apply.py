@@ -49,6 +49,9 @@ UNOWNED_META = frozenset({"name", "namespace", "uid", "resourceVersion", "genera
                           "creationTimestamp", "deletionTimestamp",
                           "deletionGracePeriodSeconds", "managedFields", "selfLink"})
 MAX_MANAGER_LEN = 128
+#: List-map keys with a default (the schema's only one: a port's protocol), used
+#: for an element that leaves the key out, as the real field manager does.
+KEY_DEFAULTS = {"protocol": "TCP"}
 
 
 class Operation(str, Enum):
@@ -89,6 +92,12 @@ def _key_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
+def element_key(elem: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """The key fields of a list-map element (defaulted ones filled in)."""
+    return {k: elem.get(k, KEY_DEFAULTS.get(k)) for k in keys
+            if k in elem or k in KEY_DEFAULTS}
+
+
 def fields_of(obj: Any, schema: SchemaNode | None, prefix: Path = ()) -> set[Path]:
     """The field set of ``obj``: its leaves, keyed list elements and set elements."""
     out: set[Path] = set()
@@ -109,8 +118,7 @@ def _walk(value: Any, schema: SchemaNode | None, path: Path, out: set[Path]) -> 
         if schema.list_type == "map" and schema.list_keys and all(
                 isinstance(e, dict) for e in value):
             for e in value:
-                elem = (*path, ("k", _key_text({k: e.get(k) for k in schema.list_keys
-                                                 if k in e})))
+                elem = (*path, ("k", _key_text(element_key(e, schema.list_keys))))
                 out.add(elem)
                 for k, v in e.items():
                     _walk(v, items.field(k) if items is not None else None,
@@ -208,7 +216,8 @@ def _step(cur: Any, elem: Element) -> Any:
         return _MISSING
     want = json.loads(text)
     for e in cur:
-        if kind == "k" and isinstance(e, dict) and all(e.get(k) == v for k, v in want.items()):
+        if kind == "k" and isinstance(e, dict) and all(
+                e.get(k, KEY_DEFAULTS.get(k)) == v for k, v in want.items()):
             return e
         if kind == "v" and e == want:
             return e
@@ -256,10 +265,9 @@ def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
             for e in config:
                 if not isinstance(e, dict):
                     return copy.deepcopy(config)
-                ident = {k: e.get(k) for k in schema.list_keys}
+                ident = element_key(e, schema.list_keys)
                 for i, cur in enumerate(out_list):
-                    if isinstance(cur, dict) and {k: cur.get(k) for k in schema.list_keys} \
-                            == ident:
+                    if isinstance(cur, dict) and element_key(cur, schema.list_keys) == ident:
                         out_list[i] = merge_applied(cur, e, items)
                         break
                 else:

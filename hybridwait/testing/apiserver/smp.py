@@ -210,8 +210,8 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any],
                 key_name = sub.meta.merge_key if sub is not None else None
                 result[field] = _reorder(current, order, key_name)
     if retain is not None:
-        for key in patch:
-            if not key.startswith("$") and key not in retain:
+        for key, value in patch.items():
+            if not key.startswith("$") and value is not None and key not in retain:
                 raise _invalid_patch(f"the patch has field {key!r}, which is not in "
                                      "$retainKeys")
         for key in list(result):
