@@ -428,3 +428,26 @@ def test_every_malformed_body_gets_a_status_and_stores_nothing(srv: FakeAPIServe
                         got = raw(srv, "GET", f"{url}/{urllib.parse.quote(new_name)}")
                         assert got[0] == 404, (url, path)
     assert tried > 300
+
+
+def test_pod_spec_updates_are_limited_as_on_a_real_server(srv: FakeAPIServer) -> None:
+    v1 = client.CoreV1Api(srv.api_client())
+    v1.create_namespaced_pod("default", {"metadata": {"name": "p"}, "spec": {
+        "containers": [{"name": "c", "image": "nginx:1"}]}})
+    # Allowed: an image, a new toleration, labels.
+    v1.patch_namespaced_pod("p", "default", {"spec": {"containers": [
+        {"name": "c", "image": "nginx:2"}]}})
+    v1.patch_namespaced_pod("p", "default", {"spec": {"tolerations": [
+        {"key": "k", "operator": "Exists"}]}})
+    v1.patch_namespaced_pod("p", "default", {"metadata": {"labels": {"a": "b"}}})
+    got = v1.read_namespaced_pod("p", "default")
+    assert got.spec.containers[0].image == "nginx:2" and len(got.spec.tolerations) == 3
+    # Anything else: 422 Forbidden on "spec".
+    with pytest.raises(ApiException) as ei:
+        v1.patch_namespaced_pod("p", "default", {"spec": {"restartPolicy": "Never"}})
+    assert ei.value.status == 422
+    cause = json.loads(ei.value.body)["details"]["causes"][0]
+    assert (cause["reason"], cause["field"]) == ("FieldValueForbidden", "spec")
+    assert cause["message"].startswith(
+        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`")
+    assert v1.read_namespaced_pod("p", "default").spec.restart_policy == "Always"

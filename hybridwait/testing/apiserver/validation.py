@@ -873,6 +873,53 @@ _IMMUTABLE: dict[str, tuple[str, ...]] = {
 }
 
 
+_POD_UPDATABLE = ",".join((
+    "`spec.containers[*].image`", "`spec.initContainers[*].image`",
+    "`spec.activeDeadlineSeconds`",
+    "`spec.tolerations` (only additions to existing tolerations)",
+    "`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously "
+    "negative)"))
+
+
+def _pod_update(old: dict[str, Any], new: dict[str, Any]) -> list[FieldError]:
+    """A Pod's spec may change only in the fields a real server lets change (and
+    ``nodeName`` once, from empty: what a binding does)."""
+    before = old.get("spec") if isinstance(old.get("spec"), dict) else {}
+    after = new.get("spec") if isinstance(new.get("spec"), dict) else {}
+    assert isinstance(before, dict) and isinstance(after, dict)
+    munged = dict(after)
+    for key in ("containers", "initContainers"):
+        olds, news = before.get(key) or [], after.get(key) or []
+        if key in after and isinstance(olds, list) and isinstance(news, list) \
+                and len(olds) == len(news):
+            munged[key] = [
+                {**n, "image": o.get("image")} if isinstance(n, dict) and isinstance(o, dict)
+                else n for o, n in zip(olds, news, strict=True)]
+    for key in ("activeDeadlineSeconds", "terminationGracePeriodSeconds",
+                "ephemeralContainers"):
+        munged.pop(key, None)
+    base = {k: v for k, v in before.items() if k not in (
+        "activeDeadlineSeconds", "terminationGracePeriodSeconds", "ephemeralContainers")}
+    old_tols, new_tols = before.get("tolerations") or [], after.get("tolerations") or []
+    if isinstance(new_tols, list) and all(t in new_tols for t in old_tols):
+        munged["tolerations"] = before.get("tolerations")
+        if "tolerations" not in before:
+            munged.pop("tolerations", None)
+    old_gates, new_gates = before.get("schedulingGates") or [], after.get(
+        "schedulingGates") or []
+    if isinstance(new_gates, list) and all(g in old_gates for g in new_gates):
+        munged["schedulingGates"] = before.get("schedulingGates")
+        if "schedulingGates" not in before:
+            munged.pop("schedulingGates", None)
+    if not before.get("nodeName"):
+        munged.pop("nodeName", None)
+        base.pop("nodeName", None)
+    if munged != base:
+        return [FieldError(CauseType.FORBIDDEN, "spec",
+                           f"pod updates may not change fields other than {_POD_UPDATABLE}")]
+    return []
+
+
 def _dig(obj: Any, path: str) -> Any:
     for part in path.split("."):
         if not isinstance(obj, dict):
@@ -896,6 +943,8 @@ def validate_object(rt: ResourceType, obj: dict[str, Any],
     if rule is not None:
         errs.extend(rule(obj))
     if old is not None:
+        if rt.key == "/pods":
+            errs.extend(_pod_update(old, obj))
         for path in _IMMUTABLE.get(rt.key, ()):
             before, after = _dig(old, path), _dig(obj, path)
             if before is not None and before != after:
