@@ -26,16 +26,54 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import cachetools
 
-__all__ = ["Key", "ObjectCache", "Scope", "WaiterRegistry", "Wakeable", "object_key", "rv_of"]
+__all__ = [
+    "Key",
+    "ObjectCache",
+    "ObjectKey",
+    "Scope",
+    "WaiterRegistry",
+    "Wakeable",
+    "as_key",
+    "object_key",
+    "rv_of",
+]
+
+
+
+class Scope(NamedTuple):
+    """A resource in a namespace: ``Scope("pods", "default")``; namespace ``""``
+    is all namespaces / cluster scope. Equal to the plain tuple."""
+
+    resource: str
+    namespace: str
+
+
+class ObjectKey(NamedTuple):
+    """One object: ``ObjectKey("pods", "default", "web-0")`` (resource key as in
+    ``ResourceType.key``, namespace or ``""``, name). Equal to the plain tuple,
+    so ``("pods", "default", "web-0")`` works wherever a key is taken."""
+
+    resource: str
+    namespace: str
+    name: str
+
+    @property
+    def scope(self) -> Scope:
+        """The resource and namespace this object belongs to."""
+        return Scope(self.resource, self.namespace)
+
 
 Key = tuple[str, str, str]
-"""``(resource key, namespace or "", name)``, e.g. ``("pods", "default", "web-0")``."""
-Scope = tuple[str, str]
-"""``(resource key, namespace or "")``; ``""`` namespace is all namespaces / cluster scope."""
+"""What methods taking a key accept: an :class:`ObjectKey` or the plain 3-tuple."""
+
+
+def as_key(key: Key) -> ObjectKey:
+    """``key`` as an :class:`ObjectKey` (a plain 3-tuple is accepted)."""
+    return key if isinstance(key, ObjectKey) else ObjectKey(*key)
 
 _MISSING = object()
 
@@ -55,9 +93,9 @@ def rv_of(obj: Mapping[str, Any] | None) -> int | None:
 
 
 def object_key(resource: str, obj: Mapping[str, Any]) -> Key:
-    """The cache key of ``obj`` (a served object of type ``resource``)."""
+    """The cache key of ``obj`` (a served object of type ``resource``): an :class:`ObjectKey`."""
     meta = obj.get("metadata") or {}
-    return (resource, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+    return ObjectKey(resource, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
 
 def _newer(new: int | None, old: int | None) -> bool:
@@ -65,12 +103,12 @@ def _newer(new: int | None, old: int | None) -> bool:
     return new is None or old is None or new >= old
 
 
-class _LRU(cachetools.LRUCache[Key, tuple[int | None, dict[str, Any]]]):
+class _LRU(cachetools.LRUCache[ObjectKey, tuple[int | None, dict[str, Any]]]):
     def __init__(self, maxsize: int, on_evict: Callable[[Key], None]) -> None:
         super().__init__(maxsize=maxsize)
         self._on_evict = on_evict
 
-    def popitem(self) -> tuple[Key, tuple[int | None, dict[str, Any]]]:
+    def popitem(self) -> tuple[ObjectKey, tuple[int | None, dict[str, Any]]]:
         key, value = super().popitem()
         self._on_evict(key)
         return key, value
@@ -102,7 +140,7 @@ class ObjectCache:
         self._lock = threading.Lock()
         self.evictions = 0
         self._live = _LRU(maxsize, self._evicted)
-        self._tombs: cachetools.TTLCache[Key, int | None] = cachetools.TTLCache(
+        self._tombs: cachetools.TTLCache[ObjectKey, int | None] = cachetools.TTLCache(
             maxsize=max(16, maxsize // 4), ttl=tombstone_ttl, timer=timer
         )
 
@@ -115,6 +153,7 @@ class ObjectCache:
 
     def apply(self, key: Key, obj: dict[str, Any]) -> bool:
         """Store ``obj`` unless the cache already knows a newer state; True if stored."""
+        key = as_key(key)
         rv = rv_of(obj)
         with self._lock:
             tomb = self._tombs.get(key, _MISSING)
@@ -133,6 +172,7 @@ class ObjectCache:
 
     def apply_delete(self, key: Key, rv: int | None) -> bool:
         """Record that ``key`` was deleted at ``rv``; True if it changed the cache."""
+        key = as_key(key)
         with self._lock:
             cur = self._live.get(key)
             if cur is not None and rv is not None and cur[0] is not None and cur[0] > rv:
@@ -147,6 +187,7 @@ class ObjectCache:
 
     def get(self, key: Key) -> dict[str, Any] | None:
         """The newest known object, or None (deleted, or never seen/evicted)."""
+        key = as_key(key)
         with self._lock:
             cur = self._live.get(key)
             return None if cur is None else cur[1]
@@ -154,6 +195,7 @@ class ObjectCache:
     def lookup(self, key: Key) -> tuple[bool, dict[str, Any] | None]:
         """``(known, obj)``: known is True when the cache holds the object or a
         tombstone for it; ``(False, None)`` means "ask someone else"."""
+        key = as_key(key)
         with self._lock:
             cur = self._live.get(key)
             if cur is not None:
@@ -166,7 +208,7 @@ class ObjectCache:
             return [
                 k
                 for k in self._live
-                if k[0] == resource and (not namespace or k[1] == namespace)
+                if k.resource == resource and (not namespace or k.namespace == namespace)
             ]
 
 
@@ -193,29 +235,32 @@ class WaiterRegistry:
 
     def add(self, key: Key, waiter: Wakeable) -> None:
         """Register ``waiter`` for ``key`` (before its first check)."""
+        key = as_key(key)
         with self._lock:
-            names = self._by_scope.setdefault((key[0], key[1]), {})
-            names.setdefault(key[2], {})[waiter] = None
+            names = self._by_scope.setdefault(key.scope, {})
+            names.setdefault(key.name, {})[waiter] = None
 
     def remove(self, key: Key, waiter: Wakeable) -> None:
         """Unregister (idempotent)."""
+        key = as_key(key)
         with self._lock:
-            names = self._by_scope.get((key[0], key[1]))
+            names = self._by_scope.get(key.scope)
             if names is None:
                 return
-            waiters = names.get(key[2])
+            waiters = names.get(key.name)
             if waiters is not None:
                 waiters.pop(waiter, None)
                 if not waiters:
-                    del names[key[2]]
+                    del names[key.name]
             if not names:
-                del self._by_scope[(key[0], key[1])]
+                del self._by_scope[key.scope]
 
     def wake(self, key: Key) -> int:
         """Kick every waiter of ``key``; returns how many."""
+        key = as_key(key)
         with self._lock:
-            names = self._by_scope.get((key[0], key[1]))
-            waiters = list(names.get(key[2], ())) if names else []
+            names = self._by_scope.get(key.scope)
+            waiters = list(names.get(key.name, ())) if names else []
         for w in waiters:
             w.kick()
         return len(waiters)
@@ -225,10 +270,10 @@ class WaiterRegistry:
         returns how many waiters."""
         with self._lock:
             waiters: dict[Wakeable, None] = {}
-            for key in keys:
-                names = self._by_scope.get((key[0], key[1]))
+            for key in map(as_key, keys):
+                names = self._by_scope.get(key.scope)
                 if names:
-                    waiters.update(names.get(key[2], {}))
+                    waiters.update(names.get(key.name, {}))
         for w in waiters:
             w.kick()
         return len(waiters)
@@ -250,7 +295,7 @@ class WaiterRegistry:
     def names(self, resource: str, namespace: str) -> list[str]:
         """Names with waiters in one scope."""
         with self._lock:
-            return list(self._by_scope.get((resource, namespace), {}))
+            return list(self._by_scope.get(Scope(resource, namespace), {}))
 
     def scopes(self) -> Iterator[Scope]:
         """Every scope that has waiters (a snapshot)."""

@@ -32,20 +32,32 @@ Example::
 
 from __future__ import annotations
 
+import enum
 import logging
 import threading
 import time
 
 from hybridwait.core import Clock, RealClock
-from hybridwait.kube.cache import Key, ObjectCache, Scope, WaiterRegistry
+from hybridwait.kube.cache import Key, ObjectCache, ObjectKey, Scope, WaiterRegistry, as_key
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.transport import Transport
 from hybridwait.kube.watcher import Watcher, WatchStatus
 
-__all__ = ["WatchManager", "WatchStatus"]
+__all__ = ["Coverage", "WatchManager", "WatchStatus"]
 
 log = logging.getLogger("hybridwait.kube.sharing")
+
+
+class Coverage(str, enum.Enum):
+    """How a waiter reads an object now (compares equal to the string)."""
+
+    CACHE = "cache"  # a healthy watch covers it: read the cache
+    PENDING = "pending"  # a covering watch is doing its first LIST: wait for its wake-up
+    API = "api"  # no trustworthy watch: GET it
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class WatchManager:
@@ -73,7 +85,7 @@ class WatchManager:
         self.linger = max(0.0, linger)
         self._lock = threading.Lock()
         self._refs: dict[Scope, dict[str, int]] = {}
-        self._narrow: dict[Key, Watcher] = {}
+        self._narrow: dict[ObjectKey, Watcher] = {}
         self._wide: dict[Scope, Watcher] = {}
         self._stopped: list[Watcher] = []
         self._idle: dict[Watcher, float] = {}  # watchers without waiters -> since when
@@ -107,12 +119,12 @@ class WatchManager:
         for w, since in list(self._idle.items()):
             if now - since < self.linger:
                 continue
-            scope = (w.rtype.key, w.namespace)
+            scope = Scope(w.rtype.key, w.namespace)
             if w.wide:
                 if self._wide.get(scope) is w:
                     del self._wide[scope]
             else:
-                key = (w.rtype.key, w.namespace, str(w.name))
+                key = ObjectKey(w.rtype.key, w.namespace, str(w.name))
                 if self._narrow.get(key) is w:
                     del self._narrow[key]
             self._retire(w)
@@ -128,18 +140,19 @@ class WatchManager:
     def _names_locked(self, scope: Scope) -> set[str]:
         """Objects of a scope waited on now, or whose narrow watch still lingers."""
         names = set(self._refs.get(scope, ()))
-        names.update(k[2] for k in self._narrow if (k[0], k[1]) == scope)
+        names.update(k.name for k in self._narrow if k.scope == scope)
         return names
 
     def acquire(self, rtype: ResourceType, key: Key) -> None:
         """A waiter on ``key`` arrived: make sure a watch covers it."""
-        scope = (key[0], key[1])
+        key = as_key(key)
+        scope = key.scope
         with self._lock:
             if self._closed:
                 return
             self._reap_locked()
             names = self._refs.setdefault(scope, {})
-            names[key[2]] = names.get(key[2], 0) + 1
+            names[key.name] = names.get(key.name, 0) + 1
             wide = self._wide.get(scope)
             if wide is not None:
                 self._idle.pop(wide, None)
@@ -150,21 +163,22 @@ class WatchManager:
             distinct = self._names_locked(scope)
             if len(distinct) >= self.widen_at:
                 log.debug("widening %s/%s: %d objects waited on", *scope, len(distinct))
-                self._wide[scope] = self._new(rtype, key[1], None)
+                self._wide[scope] = self._new(rtype, key.namespace, None)
             elif narrow is None:
-                self._narrow[key] = self._new(rtype, key[1], key[2])
+                self._narrow[key] = self._new(rtype, key.namespace, key.name)
 
     def release(self, rtype: ResourceType, key: Key) -> None:
         """A waiter on ``key`` left: stop watches nobody needs any more."""
-        scope = (key[0], key[1])
+        key = as_key(key)
+        scope = key.scope
         with self._lock:
             names = self._refs.get(scope)
-            if names is None or key[2] not in names:
+            if names is None or key.name not in names:
                 return
-            names[key[2]] -= 1
+            names[key.name] -= 1
             now = self.clock.now()
-            if names[key[2]] <= 0:
-                del names[key[2]]
+            if names[key.name] <= 0:
+                del names[key.name]
                 narrow = self._narrow.get(key)
                 if narrow is not None:
                     self._idle[narrow] = now
@@ -179,27 +193,29 @@ class WatchManager:
         """A wide watch synced: the scope's narrow watches are redundant now."""
         if not w.wide:
             return
-        scope = (w.rtype.key, w.namespace)
+        scope = Scope(w.rtype.key, w.namespace)
         with self._lock:
             if self._wide.get(scope) is not w:
                 return
-            for key in [k for k in self._narrow if (k[0], k[1]) == scope]:
+            for key in [k for k in self._narrow if k.scope == scope]:
                 self._retire(self._narrow.pop(key))
 
-    def coverage(self, key: Key) -> str:
-        """``"cache"``, ``"pending"`` or ``"api"`` (see module doc)."""
+    def coverage(self, key: Key) -> Coverage:
+        """How a waiter should read ``key`` now (see :class:`Coverage`)."""
+        key = as_key(key)
         with self._lock:
-            watchers = [w for w in (self._wide.get((key[0], key[1])), self._narrow.get(key)) if w]
+            watchers = [w for w in (self._wide.get(key.scope), self._narrow.get(key)) if w]
         if any(w.healthy for w in watchers):
-            return "cache"
+            return Coverage.CACHE
         if any(w.pending for w in watchers):
-            return "pending"
-        return "api"
+            return Coverage.PENDING
+        return Coverage.API
 
     def complete(self, key: Key) -> bool:
         """A healthy covering watch saw no eviction since its LIST."""
         with self._lock:
-            watchers = [w for w in (self._wide.get((key[0], key[1])), self._narrow.get(key)) if w]
+            key = as_key(key)
+            watchers = [w for w in (self._wide.get(key.scope), self._narrow.get(key)) if w]
         return any(w.healthy and w.complete for w in watchers)
 
     def watchers(self) -> list[Watcher]:
@@ -219,9 +235,9 @@ class WatchManager:
             [(s.resource, s.namespace, s.name, s.healthy) for s in mgr.statuses()]
         """
         with self._lock:
-            rows = [(w, self._refs.get((w.rtype.key, w.namespace), {}).get(str(w.name), 0))
+            rows = [(w, self._refs.get(Scope(w.rtype.key, w.namespace), {}).get(str(w.name), 0))
                     for w in self._narrow.values()]
-            rows += [(w, sum(self._refs.get((w.rtype.key, w.namespace), {}).values()))
+            rows += [(w, sum(self._refs.get(Scope(w.rtype.key, w.namespace), {}).values()))
                      for w in self._wide.values()]
         return [w.status(waiters=n) for w, n in rows]
 

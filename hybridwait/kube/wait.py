@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 
 from hybridwait.core import Backoff, Canceled, Clock, Context, DeadlineExceeded, WaitTimeout
 from hybridwait.core.context import as_context, fresh_err
-from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry
+from hybridwait.kube.cache import ObjectCache, ObjectKey, WaiterRegistry
 from hybridwait.kube.conditions import Condition
 from hybridwait.kube.errors import (
     ApiError,
@@ -174,13 +174,13 @@ class Target:
     namespace: str
     name: str
     cond: Condition
-    key: Key = field(init=False)
+    key: ObjectKey = field(init=False)
     checked: bool = False  # its first check found it (or its absence was fine)
     met: bool = False
     last: dict[str, Any] | None = None  # the latest state seen
 
     def __post_init__(self) -> None:
-        self.key = (self.rtype.key, self.namespace, self.name)
+        self.key = ObjectKey(self.rtype.key, self.namespace, self.name)
 
     @property
     def object_name(self) -> str:
