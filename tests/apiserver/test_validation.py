@@ -451,3 +451,20 @@ def test_pod_spec_updates_are_limited_as_on_a_real_server(srv: FakeAPIServer) ->
     assert cause["message"].startswith(
         "Forbidden: pod updates may not change fields other than `spec.containers[*].image`")
     assert v1.read_namespaced_pod("p", "default").spec.restart_policy == "Always"
+
+
+def test_crd_schema_defaults_are_applied(srv: FakeAPIServer) -> None:
+    crd = json.loads(json.dumps(STRICT_CRD))
+    spec_schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec_schema["properties"]["mode"]["default"] = "slow"
+    spec_schema["properties"]["tuning"] = {
+        "type": "object", "default": {},
+        "properties": {"level": {"type": "integer", "default": 3}}}
+    client.ApiextensionsV1Api(srv.api_client()).create_custom_resource_definition(crd)
+    code, _, made = raw(srv, "POST", GADGETS, {"metadata": {"name": "g"}, "spec": {"size": 1}})
+    assert code == 201
+    # A default object is itself defaulted (tuning: {} gets level 3).
+    assert made["spec"] == {"size": 1, "mode": "slow", "tuning": {"level": 3}}
+    code, _, made = raw(srv, "POST", GADGETS, {"metadata": {"name": "h"},
+                                               "spec": {"size": 1, "mode": "fast"}})
+    assert made["spec"]["mode"] == "fast"

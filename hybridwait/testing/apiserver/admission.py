@@ -21,6 +21,7 @@ from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.schema import Node, load
 from hybridwait.testing.apiserver.validation import (
     FieldValidation,
+    apply_schema_defaults,
     check_schema,
     crd_schema_errors,
     crd_type_errors,
@@ -109,14 +110,15 @@ class Admission:
         """Default ``obj``, then validate it (with the name on create); one 422 for
         everything wrong."""
         self.defaulter.apply(rt, obj, old)
+        crd_node = rt.schema(version) if rt.crd and version else None
+        if crd_node is not None:
+            apply_schema_defaults(obj, crd_node)
         errors: list[FieldError] = []
         if old is None:
             errors.extend(validate_name(rt, _name(obj)))
         errors.extend(validate_object(rt, obj, old))
-        if rt.crd and version:
-            node = rt.schema(version)
-            if node is not None:
-                errors.extend(crd_schema_errors(obj, node))
+        if crd_node is not None:
+            errors.extend(crd_schema_errors(obj, crd_node))
         if errors:
             raise invalid(rt.kind, _name(obj), errors, rt.group)
 

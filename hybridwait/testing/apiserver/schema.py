@@ -72,8 +72,9 @@ class Node:
         node.field("metadata").field("labels").additional.type   # "string"
     """
 
-    __slots__ = ("additional", "embedded", "enum", "format", "int_or_string", "items", "name",
-                 "nullable", "preserve", "properties", "raw", "required", "type")
+    __slots__ = ("additional", "default", "embedded", "enum", "format", "has_default",
+                 "int_or_string", "items", "name", "nullable", "preserve", "properties", "raw",
+                 "required", "type")
 
     def __init__(self, name: str = "") -> None:
         self.name = name  # the definition name, for named nodes
@@ -89,6 +90,8 @@ class Node:
         self.required: tuple[str, ...] = ()
         self.enum: tuple[Any, ...] = ()
         self.raw: Mapping[str, Any] = {}
+        self.has_default = False  # a CRD schema's ``default`` (applied when absent)
+        self.default: Any = None
 
     def field(self, name: str) -> Node | None:
         """The node of property ``name`` (None if the schema does not declare it)."""
@@ -158,6 +161,8 @@ class Compiler:
         ):
             node.int_or_string, node.type = True, None
         node.preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
+        if "default" in schema and not self.free_form:
+            node.has_default, node.default = True, schema["default"]
         node.nullable = bool(schema.get("nullable"))
         node.embedded = bool(schema.get("x-kubernetes-embedded-resource"))
         req = schema.get("required")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -453,6 +454,29 @@ def crd_type_errors(result: SchemaResult) -> list[FieldError]:
         out.append(_invalid(path, got, f"{path} in body must be of type {want}: "
                                        f"{go_quote(value)}"))
     return out
+
+
+def apply_schema_defaults(value: Any, node: Node) -> None:
+    """Set a CRD schema's ``default`` on every absent field, depth first, as the
+    real server does after pruning (defaults inside defaults apply too).
+
+    Example::
+
+        apply_schema_defaults(obj, widget_node)   # obj["spec"]["size"] = 1 if absent
+    """
+    if isinstance(value, dict):
+        if node.properties:
+            for key, sub in node.properties.items():
+                if key not in value and sub.has_default:
+                    value[key] = copy.deepcopy(sub.default)
+                if key in value and value[key] is not None:
+                    apply_schema_defaults(value[key], sub)
+        elif node.additional is not None:
+            for child in value.values():
+                apply_schema_defaults(child, node.additional)
+    elif isinstance(value, list) and node.items is not None:
+        for child in value:
+            apply_schema_defaults(child, node.items)
 
 
 def crd_schema_errors(value: Any, node: Node, path: str = "") -> list[FieldError]:
