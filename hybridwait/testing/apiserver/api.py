@@ -47,7 +47,11 @@ from hybridwait.testing.apiserver.resources import CRD_KEY, NAMESPACE_KEY, Regis
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.smp import SchemaNode, builtin_schema, strategic_merge
 from hybridwait.testing.apiserver.store import Store
-from hybridwait.testing.apiserver.validation import FieldValidation
+from hybridwait.testing.apiserver.validation import (
+    DecodeError,
+    FieldValidation,
+    patch_decode_error,
+)
 
 _GEN_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
@@ -243,6 +247,9 @@ class Api:
         obj = self._check_body(rt, version, body)
         self.admission.decode(rt, version, obj, field_validation, warnings)
         config = copy.deepcopy(obj) if applied else None
+        if rt.key in REVIEW_KEYS:
+            obj["status"] = review_status(rt)
+            return obj  # reviews are answered, never stored
         meta = _meta(obj)
         ns = self._ns(rt, namespace)
         if rt.namespaced:
@@ -279,9 +286,6 @@ class Api:
         if rt.key == CRD_KEY:
             self._validate_crd(obj)
         self._defaults(rt, obj)
-        if rt.key in REVIEW_KEYS:
-            obj["status"] = review_status(rt)
-            return obj  # reviews are answered, never stored
         if field_manager:
             schema = self.field_schema(rt, version)
             manager = Manager(field_manager)
@@ -537,10 +541,15 @@ class Api:
             # A patch only conflicts when it names a resourceVersion itself.
             if not meta.get("resourceVersion"):
                 obj["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
-            return self._update_locked(rt, ns, name, obj, subresource, dry_run,
-                                       field_validation=field_validation, warnings=warnings,
-                                       field_manager=field_manager,
-                                       applied=ctype == APPLY_PATCH)
+            try:
+                return self._update_locked(rt, ns, name, obj, subresource, dry_run,
+                                           field_validation=field_validation,
+                                           warnings=warnings, field_manager=field_manager,
+                                           applied=ctype == APPLY_PATCH)
+            except DecodeError as err:
+                if ctype == APPLY_PATCH:
+                    raise
+                raise patch_decode_error(err, ctype == STRATEGIC_PATCH, doc, patched) from None
 
     def _apply_config(self, rt: ResourceType, version: str, name: str, doc: Any
                       ) -> dict[str, Any]:

@@ -52,7 +52,7 @@ from hybridwait.testing.apiserver.tables import (
     render_list,
     render_one,
 )
-from hybridwait.testing.apiserver.validation import FieldValidation
+from hybridwait.testing.apiserver.validation import FieldValidation, json_object
 from hybridwait.testing.apiserver.watch import DropStream, WatchContext, WatchStream
 
 log = logging.getLogger("hybridwait.testing.apiserver")
@@ -129,15 +129,8 @@ def _truthy(v: str | None) -> bool:
     return v is not None and v.lower() in ("1", "true", "yes")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` for Strict decoding: a repeated key is a 400."""
-    out: dict[str, Any] = {}
-    for k, v in pairs:
-        if k in out:
-            raise StatusError(400, "BadRequest",
-                              f'strict decoding error: duplicate field "{k}"')
-        out[k] = v
-    return out
+_AGGREGATED = "g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+_AGGREGATED_TYPE = "application/json;" + _AGGREGATED
 
 
 def _warning_headers(warnings: list[str]) -> dict[str, str]:
@@ -230,10 +223,11 @@ class Handler(BaseHTTPRequestHandler):
             data = json.dumps(body, separators=(",", ":")).encode() + b"\n"
         self._record(code)
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        extra = dict(headers or {})
+        self.send_header("Content-Type", extra.pop("Content-Type", "application/json"))
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
-        for k, v in (headers or {}).items():
+        for k, v in extra.items():
             self.send_header(k, v)
         self.end_headers()
         if self.command != "HEAD":
@@ -318,8 +312,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if ctype in ("application/yaml", "application/x-yaml", "text/yaml"):
                 return yaml.safe_load(raw)
-            if mode is FieldValidation.STRICT:
-                return json.loads(raw, object_pairs_hook=_no_duplicates)
+            if mode is not FieldValidation.IGNORE:  # repeated keys are reported
+                return json.loads(raw, object_pairs_hook=json_object)
             return json.loads(raw)
         except (ValueError, yaml.YAMLError) as exc:
             raise bad_request(f"the request body is not valid JSON: {exc}") from None
@@ -429,6 +423,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+            return 200
+        elif parts in (["api"], ["apis"]) and _AGGREGATED in (self.headers.get("Accept") or ""):
+            # kubectl 1.32 asks for aggregated discovery first: one response instead
+            # of one per group-version.
+            self._send_json(200, reg.aggregated(parts == ["api"]),
+                            {"Content-Type": _AGGREGATED_TYPE, "Vary": "Accept"})
             return 200
         elif parts == ["api"]:
             port = self.server.server_address[1]
