@@ -5,7 +5,9 @@ Modules, one concern each: ``engine`` (waits), ``conditions`` (kubectl's
 (type strings and discovery), ``watcher`` (one shared watch, a state
 machine), ``sharing`` (which watches serve which waits), ``cache`` (condition
 cache and waiter registry), ``transport`` (raw JSON over an ApiClient),
-``kubeconfig`` (loading a client like kubectl), ``errors``, ``stats``.
+``kubeconfig`` (loading a client like kubectl), ``status`` (kstatus
+readiness of one object), ``objects`` (manifests for ``-f`` and
+``wait_objects``), ``errors``, ``stats``.
 Nothing here imports ``kubernetes`` at module level.
 
 Example::
