@@ -64,7 +64,9 @@ def test_new_element_appended_and_nested_lists_merged_by_key() -> None:
         {"name": "side", "env": [{"name": "B", "value": "2"}]},
         {"name": "third", "image": "busybox"}), _deploy_schema())
     assert [c["name"] for c in containers(out)] == ["web", "side", "third"]
-    assert containers(out)[1]["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    # A real server puts an added element before the server-only ones it has no
+    # order against (the patch's elements keep the patch's order).
+    assert containers(out)[1]["env"] == [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]
 
 
 def test_lists_without_a_merge_strategy_are_replaced() -> None:
@@ -117,9 +119,22 @@ def test_delete_from_primitive_list_and_merged_primitive_list() -> None:
     assert node is not None
     pod = {"metadata": {"name": "p", "finalizers": ["a", "b", "c"]}}
     out = strategic_merge(pod, {"metadata": {"finalizers": ["d", "a"]}}, node)
-    assert out["metadata"]["finalizers"] == ["a", "b", "c", "d"]  # merge strategy: union
+    assert out["metadata"]["finalizers"] == ["d", "a", "b", "c"]  # union, patch order first
     out = strategic_merge(pod, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["b"]}}, node)
     assert out["metadata"]["finalizers"] == ["a", "c"]
+
+
+def test_patch_order_and_server_only_elements_interleave() -> None:
+    three = [{"name": n, "image": n} for n in ("a", "b", "c")]
+    out = strategic_merge(deployment(three), patch_containers(
+        {"name": "c", "image": "c2"}, {"name": "a", "image": "a2"}), _deploy_schema())
+    # b (server-only) goes before c, which followed it on the server.
+    assert [c["name"] for c in containers(out)] == ["b", "c", "a"]
+    out = strategic_merge(deployment(three), patch_containers(
+        {"name": "b", "image": "b2"},
+        **{"$setElementOrder/containers": [{"name": "c"}, {"name": "b"}]}), _deploy_schema())
+    # a (server-only) stays before c, which followed it; c and b in the given order.
+    assert [c["name"] for c in containers(out)] == ["a", "c", "b"]
 
 
 def test_set_element_order() -> None:

@@ -208,7 +208,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any],
             if isinstance(current, list) and isinstance(order, list):
                 sub = schema.field(field) if schema is not None else None
                 key_name = sub.meta.merge_key if sub is not None else None
-                result[field] = _reorder(current, order, key_name)
+                result[field] = _reorder(current, order, key_name, current)
     if retain is not None:
         for key, value in patch.items():
             if not key.startswith("$") and value is not None and key not in retain:
@@ -232,7 +232,7 @@ def _merge_list(original: list[Any], patch: list[Any], schema: SchemaNode | None
         for v in patch:
             if v not in result:
                 result.append(v)
-        return _reorder(result, order, None) if isinstance(order, list) else result
+        return _reorder(result, order if isinstance(order, list) else patch, None, original)
     key = meta.merge_key
     for v in patch:
         if v.get(PATCH) == Directive.REPLACE.value:
@@ -256,21 +256,48 @@ def _merge_list(original: list[Any], patch: list[Any], schema: SchemaNode | None
             merged = _merge_map({}, elem, items)
             if merged is not None:
                 result.append(merged)
-    if isinstance(order, list):
-        return _reorder(result, order, key)
-    return result
+    kept = [e for e in patch if e.get(PATCH) != Directive.DELETE.value]
+    return _reorder(result, order if isinstance(order, list) else kept, key, original)
 
 
-def _reorder(items: list[Any], order: list[Any], key: str | None) -> list[Any]:
-    """``$setElementOrder``: listed elements in that order; the others keep their
-    relative order and follow the listed element they followed before."""
+def _reorder(items: list[Any], order: list[Any], key: str | None,
+             original: list[Any]) -> list[Any]:
+    """The order a real server gives a merged list: the elements named in
+    ``order`` (``$setElementOrder``, else the patch's own list) in that order;
+    the server-only ones in their ``original`` order, each placed before the
+    first ordered element that followed it in ``original``."""
     def ident(e: Any) -> Any:
         return e.get(key) if key is not None and isinstance(e, dict) else e
 
-    wanted = [o.get(key) if key is not None and isinstance(o, dict) else o for o in order]
-    listed = [e for w in wanted for e in items if ident(e) == w]
-    rest = [e for e in items if ident(e) not in wanted]
-    return listed + rest
+    wanted = [ident(o) for o in order]
+    in_patch = [e for w in wanted for e in items if ident(e) == w]
+    server_only = [e for e in items if ident(e) not in wanted]
+    server_order = [ident(e) for e in original]
+
+    def pos(e: Any) -> int:
+        try:
+            return server_order.index(ident(e))
+        except ValueError:
+            return -1
+
+    out: list[Any] = []
+    i = j = 0
+    while i < len(server_only) or j < len(in_patch):
+        if j >= len(in_patch):
+            out.append(server_only[i])
+            i += 1
+        elif i >= len(server_only):
+            out.append(in_patch[j])
+            j += 1
+        else:
+            left, right = pos(server_only[i]), pos(in_patch[j])
+            if left >= 0 and right >= 0 and left < right:
+                out.append(server_only[i])
+                i += 1
+            else:
+                out.append(in_patch[j])
+                j += 1
+    return out
 
 
 def _is_directive_only(value: Any) -> bool:
