@@ -224,3 +224,22 @@ def test_client_side_apply_reorders_and_removes_list_elements(srv: FakeAPIServer
     assert [c["name"] for c in containers] == ["side", "app"]  # $setElementOrder
     assert containers[1]["env"] == [{"name": "B", "value": "2"}]  # A removed
     assert spec["strategy"] == {"type": "Recreate"}  # $retainKeys dropped rollingUpdate
+
+
+def test_drain_evicts_the_pods_bound_to_a_node(srv: FakeAPIServer) -> None:
+    v1 = client.CoreV1Api(srv.api_client())
+    v1.create_node({"metadata": {"name": "n1"}})
+    for name in ("a", "b", "other"):
+        v1.create_namespaced_pod("default", pod(name))
+    for name, node in (("a", "n1"), ("b", "n1"), ("other", "n2")):
+        v1.create_namespaced_binding("default", {"metadata": {"name": name},
+                                                 "target": {"kind": "Node", "name": node}},
+                                     _preload_content=False)
+    out = ok(srv, "drain", "n1", "--force", "--timeout=30s")
+    assert "node/n1 cordoned" in out and "node/n1 drained" in out
+    assert sorted(line for line in out.splitlines() if line.endswith("evicted")) == [
+        "pod/a evicted", "pod/b evicted"]
+    assert [p.metadata.name for p in v1.list_namespaced_pod("default").items] == ["other"]
+    assert v1.read_node("n1").spec.unschedulable is True
+    evictions = [r for r in srv.requests if r.path.endswith("/eviction")]
+    assert len(evictions) == 2 and all(r.status == 201 for r in evictions)
