@@ -193,3 +193,16 @@ def test_port_without_protocol_matches_the_defaulted_tcp_port(srv: FakeAPIServer
     owned = managers(obj)["ci/Apply"]
     assert '.spec.template.spec.containers[name="c"].ports[containerPort=80,protocol="TCP"]' \
         '.name' in owned
+
+
+def test_status_apply_owns_status_fields_through_the_subresource(srv: FakeAPIServer) -> None:
+    assert apply(srv, f"{DEPLOY}/web", deployment(2), "ci")[0] == 201
+    status = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+              "status": {"readyReplicas": 2, "replicas": 2}, "spec": {"replicas": 9}}
+    code, obj = apply(srv, f"{DEPLOY}/web/status", status, "controller")
+    assert code == 200, obj
+    assert obj["status"]["readyReplicas"] == 2 and obj["spec"]["replicas"] == 2  # spec ignored
+    entry = next(e for e in obj["metadata"]["managedFields"] if e["manager"] == "controller")
+    assert entry["subresource"] == "status" and entry["operation"] == "Apply"
+    assert {path_string(p) for p in from_fields_v1(entry["fieldsV1"])} == {
+        ".status.readyReplicas", ".status.replicas"}

@@ -432,6 +432,8 @@ class Api:
                 new["status"] = obj["status"]
             else:
                 new.pop("status", None)
+            if applied:  # the field manager's result for the status apply
+                new["metadata"]["managedFields"] = meta.get("managedFields") or []
         else:
             new = obj
             if rt.has_status:
