@@ -235,8 +235,9 @@ class Engine:
         """Counters: ``events``, ``relists``, ``reconnects``, ``polls``,
         ``direct_gets``, ``waits_by_watch``, ``waits_by_poll`` and more
         (see :data:`hybridwait.kube.stats.STAT_NAMES`), plus ``watchers``
-        (watch connections in use), ``cached_objects``, ``discovery_requests`` and
-        ``sweeps`` (poll-path re-checks made in bulk by the sweeper thread).
+        (watch connections in use), ``cached_objects``, ``discovery_requests``,
+        ``sweeps`` (poll-path re-checks made in bulk by the sweeper thread) and
+        ``waits_pending`` (waits started and not ended, all APIs).
 
         Example::
 
@@ -247,6 +248,7 @@ class Engine:
         s["cached_objects"] = len(self._cache)
         s["discovery_requests"] = self._discovery.requests
         s["sweeps"] = self._sweeper.sweeps
+        s["waits_pending"] = self.pending()
         return s
 
     def watch_status(self) -> builtins.list[WatchStatus]:

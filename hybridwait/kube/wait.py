@@ -56,7 +56,7 @@ from hybridwait.kube.errors import (
 from hybridwait.kube.kubectl import ResourceArgs, timeout_text
 from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import ResourceType
-from hybridwait.kube.sharing import WatchManager
+from hybridwait.kube.sharing import Coverage, WatchManager
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.sweeper import Sweeper
 from hybridwait.kube.transport import Transport
@@ -252,6 +252,7 @@ class Wait:
         "_deadline_handle",
         "_done",
         "_first",
+        "_hold_until",
         "_lock",
         "_once",
         "_registered",
@@ -290,6 +291,7 @@ class Wait:
         self._first = True
         self._registered = False
         self._transient: float | None = None
+        self._hold_until = 0.0  # a Retry-After: no read of the API before (engine clock)
         self._backoff: Backoff | None = None
         self._sweep_handle: object = None
         self._deadline_handle: object = None
@@ -481,7 +483,7 @@ class Wait:
                     return
                 self._trig = Trigger.NONE
             try:
-                found = self._check(trig, io)
+                found = self._check(trig, io, Trigger.RETRY in trig)
             except Exception as exc:
                 self.finish(error=self._named(exc))
                 continue
@@ -535,6 +537,8 @@ class Wait:
             )
         step = self._backoff.step()
         delay = min(hint if hint > 0 else step, self.opts.poll_interval)
+        if hint > 0:
+            self._hold_until = self._rt.clock.now() + delay
         handle = self._rt.sweeper.once(self._retry, delay)
         with self._lock:
             old, self._retry_handle = self._retry_handle, handle
@@ -572,7 +576,9 @@ class Wait:
         return targets, False
 
     # -- the check -----------------------------------------------------------------------
-    def _check(self, trig: Trigger, io: bool) -> list[dict[str, Any] | None] | _NeedIO | None:
+    def _check(
+        self, trig: Trigger, io: bool, retry: bool = False
+    ) -> list[dict[str, Any] | None] | _NeedIO | None:
         """Check every unmet target: the objects if all are met, None if not,
         ``NEED_IO`` if a read must go to the API and ``io`` is False."""
         self.api_reads = 0
@@ -581,7 +587,7 @@ class Wait:
         for t in self.targets:
             if t.met:
                 continue
-            read = self._read(t, self._once, io)
+            read = self._read(t, self._once, io, retry)
             if isinstance(read.obj, _NeedIO):
                 return read.obj
             if not t.checked and read.from_cache and read.obj is not PENDING and _would_end(
@@ -590,7 +596,7 @@ class Wait:
                 # The shared cache may lag the caller's own latest writes (their
                 # events may still be in flight): confirm with a fresh read what
                 # would end the wait, or fail it, at its first check.
-                read = self._read(t, True, io)
+                read = self._read(t, True, io, retry)
                 if isinstance(read.obj, _NeedIO):
                     return read.obj
             obj = read.obj
@@ -612,21 +618,26 @@ class Wait:
             return None
         return [t.last for t in self.targets]
 
-    def _read(self, t: Target, force_api: bool, io: bool) -> _Read:
+    def _read(self, t: Target, force_api: bool, io: bool, retry: bool = False) -> _Read:
         """The object now (None: absent) from the cache or the API; ``PENDING``
-        when there is nothing to judge yet; ``NEED_IO`` when the API must be
+        when there is nothing to judge yet (or the server asked us to retry
+        later and this is not that retry); ``NEED_IO`` when the API must be
         read and ``io`` is False."""
         rt = self._rt
         if self.opts.watch and not force_api:
             cov = rt.watches.coverage(t.key)
-            if cov == "cache":
+            if cov is Coverage.CACHE:
                 known, obj = rt.cache.lookup(t.key)
                 if obj is not None or known:
                     return _Read(obj, True)
                 if rt.watches.complete(t.key):
                     return _Read(None, True)
-            elif cov == "pending" and rt.clock.since(self.start_time) < self.opts.poll_interval:
+            elif cov is Coverage.PENDING and self._rt.clock.since(self.start_time) < (
+                self.opts.poll_interval
+            ):
                 return _Read(PENDING, False)
+        if not retry and self._rt.clock.now() < self._hold_until:
+            return _Read(PENDING, False)  # honour the server's Retry-After
         if not io:
             return _Read(NEED_IO, False)
         return self._get(t)
