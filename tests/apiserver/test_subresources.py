@@ -220,3 +220,18 @@ def test_malformed_subresource_bodies_are_400(srv: FakeAPIServer) -> None:
         assert code == 400, (path, body, status)
         assert status["reason"] == "BadRequest"
     assert v1.read_namespaced_pod("web", "default").metadata.resource_version == before
+
+
+def test_replication_controller_scale(srv: FakeAPIServer) -> None:
+    base = "/api/v1/namespaces/default/replicationcontrollers"
+    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "rc"},
+          "spec": {"replicas": 1, "selector": {"app": "rc"},
+                   "template": {"metadata": {"labels": {"app": "rc"}},
+                                "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    assert raw(srv, "POST", base, rc)[0] == 201
+    code, _, scale = raw(srv, "GET", f"{base}/rc/scale")
+    assert code == 200 and scale["status"]["selector"] == "app=rc"
+    code, _, scale = raw(srv, "PATCH", f"{base}/rc/scale", {"spec": {"replicas": 3}},
+                         {"Content-Type": "application/strategic-merge-patch+json"})
+    assert code == 200 and scale["spec"]["replicas"] == 3
+    assert raw(srv, "GET", f"{base}/rc")[2]["spec"]["replicas"] == 3

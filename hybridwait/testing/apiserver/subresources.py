@@ -72,10 +72,13 @@ def success(code: int) -> dict[str, Any]:
 
 
 def selector_string(selector: Any) -> str:
-    """A ``LabelSelector`` object in its string form (``app=web,tier in (a,b)``),
-    requirements sorted by key as the API server prints them."""
+    """A ``LabelSelector`` object (or a ReplicationController's plain label map)
+    in its string form (``app=web,tier in (a,b)``), requirements sorted by key
+    as the API server prints them."""
     if not isinstance(selector, dict):
         return ""
+    if not {"matchLabels", "matchExpressions"} & selector.keys():
+        selector = {"matchLabels": selector}  # a ReplicationController's plain map
     reqs: list[tuple[str, str]] = []
     for k, v in (selector.get("matchLabels") or {}).items():
         reqs.append((str(k), f"{k}={v}"))
