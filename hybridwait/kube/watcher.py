@@ -75,7 +75,15 @@ from hybridwait.core import Backoff, Clock, RealClock, with_cancel
 from hybridwait.core import background as _background
 from hybridwait.core.waitable import wait_any
 from hybridwait.kube import watchstream
-from hybridwait.kube.cache import Key, ObjectCache, WaiterRegistry, object_key, rv_of
+from hybridwait.kube.cache import (
+    Key,
+    ObjectCache,
+    ObjectKey,
+    WaiterRegistry,
+    as_key,
+    object_key,
+    rv_of,
+)
 from hybridwait.kube.errors import ApiError, ConnectionFailed
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
@@ -503,10 +511,11 @@ class Watcher:
 
     def covers(self, key: Key) -> bool:
         """True if ``key`` is in this watch's scope."""
+        k = as_key(key)
         return (
-            key[0] == self.rtype.key
-            and (not self.namespace or key[1] == self.namespace)
-            and (self.name is None or key[2] == self.name)
+            k.resource == self.rtype.key
+            and (not self.namespace or k.namespace == self.namespace)
+            and (self.name is None or k.name == self.name)
         )
 
     def status(self, waiters: int = 0) -> WatchStatus:
@@ -607,7 +616,7 @@ class Watcher:
 
     def _wake_scope(self) -> None:
         if self.name is not None:
-            self.registry.wake((self.rtype.key, self.namespace, self.name))
+            self.registry.wake(ObjectKey(self.rtype.key, self.namespace, self.name))
         else:
             self.registry.wake_scope(self.rtype.key, self.namespace)
 
@@ -684,7 +693,7 @@ class Watcher:
         except ValueError:
             rv_int = None
         if self.name is not None:
-            in_scope = [(rkey, self.namespace, self.name)]
+            in_scope: list[Key] = [ObjectKey(rkey, self.namespace, self.name)]
         else:
             in_scope = self.cache.keys_in(rkey, self.namespace)
         for key in in_scope:
