@@ -173,6 +173,8 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any],
                                or not all(isinstance(k, str) for k in retain)):
         raise bad_request("$retainKeys must be a list of field names")
     for key, value in patch.items():
+        if key.startswith(SET_ORDER) and not isinstance(value, list):
+            raise bad_request(f"invalid patch format of {key}: it must be a list")
         if key.startswith(DELETE_PRIMITIVE):
             field = key[len(DELETE_PRIMITIVE):]
             if not isinstance(value, list):

@@ -239,7 +239,11 @@ class Subresources:
         if body.get("kind") not in (None, "Scale") or body.get("apiVersion") not in (
                 None, SCALE_API_VERSION):
             raise bad_request(f"the body must be a Scale ({SCALE_API_VERSION})")
-        replicas = (body.get("spec") or {}).get("replicas", 0)
+        named = body_name(body)
+        if named and named != name:
+            raise bad_request(f"the name of the object ({named}) does not match the name on "
+                              f"the URL ({name})")
+        replicas = _object_field(body, "spec").get("replicas", 0)
         if isinstance(replicas, bool) or not isinstance(replicas, int):
             raise bad_request("spec.replicas must be an integer")
         if replicas < 0:
