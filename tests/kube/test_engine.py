@@ -308,3 +308,61 @@ def test_timeout_zero_checks_once(kube, engine):
         engine.wait("pod/a", for_="condition=Ready", timeout=0)
     kube.ready("a")
     assert engine.submit("pod/a", for_="condition=Ready", timeout=0).result(10)
+
+
+# -- kubectl's argument rules, one home for engine and CLI --------------------------------
+@pytest.mark.parametrize(("args", "kw", "text"), [
+    (["pod/a", "pods"], {}, "there is no need to specify a resource type as a separate argument"),
+    (["pod/a"], {"selector": "app=web"}, "selectors and the all flag cannot be used"),
+    (["pods", "a"], {"selector": "app=web"}, "name cannot be provided when a selector"),
+    (["pods"], {}, "resource(s) were provided, but no name was specified"),
+    (["pods"], {"all_namespaces": True}, "resource(s) were provided, but no name was specified"),
+    (["pod/a"], {"all_namespaces": True}, "cannot be retrieved by name across all namespaces"),
+])
+def test_kubectl_argument_rules_are_the_same_in_engine_and_cli(
+    engine: Engine, args: list[str], kw: dict[str, Any], text: str
+) -> None:
+    from hybridwait.kube.kubectl import ArgumentError, resource_args
+
+    with pytest.raises(ArgumentError) as direct:
+        resource_args(args, **{("all_" if k == "all" else k): v for k, v in kw.items()})
+    assert text in str(direct.value)
+    if len(args) == 1 or "/" in args[1]:  # the engine takes TYPE/NAME or TYPE arguments
+        with pytest.raises(ValueError) as via_engine:
+            engine.submit(args, for_="create", **kw)
+        assert str(via_engine.value) == str(direct.value)
+    assert engine.pending() == 0
+
+
+def test_kubectl_forms_resolve_to_named_targets_or_types() -> None:
+    from hybridwait.kube.kubectl import resource_args, timeout_text
+
+    assert resource_args(["pods,deploy", "a", "b"]).named == [
+        ("pods", "a"), ("pods", "b"), ("deploy", "a"), ("deploy", "b")
+    ]
+    assert resource_args(["pod/a", "deploy/b"]).named == [("pod", "a"), ("deploy", "b")]
+    assert resource_args(["pods"], all_=True).types == ["pods"]
+    assert timeout_text("pods/a", checked_once=True) == "condition not met for pods/a"
+    assert timeout_text("pods/a", checked_once=False) == (
+        "timed out waiting for the condition on pods/a"
+    )
+
+
+def test_an_interrupt_in_the_blocked_thread_cancels_the_wait(kube, engine):
+    """Ctrl-C (SIGINT) while the main thread blocks in wait(): KeyboardInterrupt
+    reaches the caller and the wait is cancelled, holding nothing."""
+    import os
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals reach the main thread only")
+    kube.pod("a")
+    timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            engine.wait("pod/a", for_="condition=Ready", timeout=30)
+    finally:
+        timer.join()
+    assert engine.pending() == 0
+    assert all(s.waiters == 0 for s in engine.watch_status())
