@@ -77,7 +77,17 @@ def test_create_by_apply_owns_only_what_it_applied(srv: FakeAPIServer) -> None:
 def test_apply_needs_field_manager_and_kind(srv: FakeAPIServer) -> None:
     code, _, body = raw(srv, "PATCH", f"{DEPLOY}/web", yaml.safe_dump(deployment()).encode(),
                         APPLY)
-    assert code == 400 and "fieldManager" in body["message"]
+    assert code == 422 and body["message"] == (
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required '
+        "for apply patch")
+    code, _, body = raw(srv, "PATCH", f"{DEPLOY}/web?force=true", {"spec": {}}, MERGE)
+    assert code == 422 and body["details"]["causes"] == [{
+        "reason": "FieldValueForbidden", "field": "force",
+        "message": "Forbidden: may not be specified for non-apply patch"}]
+    code, _, body = raw(srv, "POST", f"{CMS}?fieldManager={'m' * 129}",
+                        {"metadata": {"name": "c"}})
+    assert code == 422 and body["details"]["kind"] == "CreateOptions"
+    assert "fieldManager: Too long: may not be more than 128 bytes" in body["message"]
     no_kind = deployment()
     del no_kind["kind"]
     code, body = apply(srv, f"{DEPLOY}/web", no_kind, "ci")

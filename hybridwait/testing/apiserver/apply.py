@@ -36,7 +36,13 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any, NamedTuple
 
-from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.errors import (
+    CauseType,
+    FieldError,
+    StatusError,
+    bad_request,
+    invalid,
+)
 from hybridwait.testing.apiserver.smp import SchemaNode
 
 # A path element: ("f", name) | ("k", '{"name":"c"}') | ("v", '"x"').
@@ -77,14 +83,30 @@ def manager_name(field_manager: str | None, user_agent: str | None) -> str:
     return agent[:MAX_MANAGER_LEN]
 
 
-def check_field_manager(field_manager: str | None, apply: bool) -> None:
-    """400 for a ``fieldManager`` a real server rejects."""
+def check_write_options(field_manager: str | None, *, options_kind: str, apply: bool = False,
+                        force_given: bool = False) -> None:
+    """422 for write options a real server rejects (``CreateOptions``,
+    ``UpdateOptions`` or ``PatchOptions``): an apply without ``fieldManager``,
+    ``force`` on another patch, a manager over 128 bytes or with a
+    non-printable character."""
+    errors: list[FieldError] = []
     if apply and not field_manager:
-        raise bad_request("PATCH, application/apply-patch+yaml requests require a "
-                          "fieldManager query parameter")
-    if field_manager and len(field_manager) > MAX_MANAGER_LEN:
-        raise bad_request(f"fieldManager: Too long: may not be more than {MAX_MANAGER_LEN} "
-                          "bytes")
+        errors.append(FieldError(CauseType.REQUIRED, "fieldManager",
+                                 "is required for apply patch"))
+    if force_given and not apply:
+        errors.append(FieldError(CauseType.FORBIDDEN, "force",
+                                 "may not be specified for non-apply patch"))
+    manager = field_manager or ""
+    if len(manager.encode()) > MAX_MANAGER_LEN:
+        errors.append(FieldError(CauseType.TOO_LONG, "fieldManager",
+                                 f"may not be more than {MAX_MANAGER_LEN} bytes"))
+    for i, ch in enumerate(manager):
+        if not ch.isprintable():
+            errors.append(FieldError(CauseType.INVALID, "fieldManager",
+                                     f"invalid character U+{ord(ch):04X} (at position {i})",
+                                     manager, True))
+    if errors:
+        raise invalid(options_kind, "", errors, "meta.k8s.io")
 
 
 # -- field sets -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ import yaml
 
 from hybridwait.testing.apiserver import protobuf
 from hybridwait.testing.apiserver.api import APPLY_PATCH, Api
-from hybridwait.testing.apiserver.apply import check_field_manager, manager_name
+from hybridwait.testing.apiserver.apply import check_write_options, manager_name
 from hybridwait.testing.apiserver.errors import StatusError, bad_request, status_json
 from hybridwait.testing.apiserver.faults import Faults
 from hybridwait.testing.apiserver.openapi import (
@@ -493,7 +493,7 @@ class Handler(BaseHTTPRequestHandler):
                                   "resource")
             obj = api.create(rt, route.version, ns or "", self._decode(self._body(), mode),
                              dry_run=dry_run, field_validation=mode, warnings=warnings,
-                             field_manager=self._field_manager(query, apply=False))
+                             field_manager=self._field_manager(query, "CreateOptions"))
             self._send_json(201, self._served(obj, route), _warning_headers(warnings))
             return 201
         if not route.name:
@@ -510,7 +510,7 @@ class Handler(BaseHTTPRequestHandler):
             obj = api.update(rt, route.version, ns or "", route.name,
                              self._decode(self._body(), mode), subresource=route.subresource,
                              dry_run=dry_run, field_validation=mode, warnings=warnings,
-                             field_manager=self._field_manager(query, apply=False))
+                             field_manager=self._field_manager(query, "UpdateOptions"))
         elif method == "PATCH":
             raw = self._body()
             if not raw.strip():
@@ -523,7 +523,8 @@ class Handler(BaseHTTPRequestHandler):
             obj = api.patch(rt, route.version, ns or "", route.name, ctype, raw,
                             subresource=route.subresource, dry_run=dry_run,
                             field_validation=mode, warnings=warnings,
-                            field_manager=self._field_manager(query, apply=apply),
+                            field_manager=self._field_manager(query, "PatchOptions",
+                                                              apply=apply),
                             force=apply and _truthy(query.get("force")))
         elif method == "DELETE":
             raw = self._body()
@@ -555,10 +556,13 @@ class Handler(BaseHTTPRequestHandler):
         return {k: v[0] for k, v in urllib.parse.parse_qs(
             urllib.parse.urlsplit(self.path).query, keep_blank_values=True).items()}
 
-    def _field_manager(self, query: dict[str, str], *, apply: bool) -> str:
-        """The write's manager: ``fieldManager``, else the User-Agent's product."""
+    def _field_manager(self, query: dict[str, str], options_kind: str, *,
+                       apply: bool = False) -> str:
+        """The write's manager: ``fieldManager``, else the User-Agent's product
+        (422 for options a real server rejects)."""
         given = query.get("fieldManager")
-        check_field_manager(given, apply)
+        check_write_options(given, options_kind=options_kind, apply=apply,
+                            force_given="force" in query)
         return manager_name(given, self.headers.get("User-Agent"))
 
     def _subresource(self, route: Route, dry_run: bool) -> int:
@@ -572,7 +576,7 @@ class Handler(BaseHTTPRequestHandler):
                               "the server does not allow this method on the requested resource")
         if route.subresource == "scale":
             manager = "" if method == "GET" else self._field_manager(
-                self._query(), apply=False)
+                self._query(), "UpdateOptions" if method == "PUT" else "PatchOptions")
             if method == "GET":
                 doc = subs.get_scale(rt, route.version, ns, name)
             elif method == "PUT":
