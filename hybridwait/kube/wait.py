@@ -713,13 +713,8 @@ def as_ctx(ctx: Context | threading.Event | None) -> Context | None:
 
 
 def _listen(ctx: Context, cb: Callable[[], None]) -> None:
-    done: Any = ctx.done()
-    sub = getattr(done, "subscribe", None) or done._subscribe
-    sub(cb)
+    ctx.done().subscribe(cb)
 
 
 def _unlisten(ctx: Context, cb: Callable[[], None]) -> None:
-    done: Any = ctx.done()
-    unsub = getattr(done, "unsubscribe", None) or done._unsubscribe
-    unsub(cb)
-
+    ctx.done().unsubscribe(cb)
