@@ -244,6 +244,7 @@ class Round:
         from kubernetes.client.exceptions import ApiException
 
         first_maybe: float | None = None
+        last = ""
         while True:
             t = time.monotonic()
             try:
@@ -254,10 +255,13 @@ class Round:
                     return first_maybe if first_maybe is not None else t
                 if exc.status in (0, None):
                     first_maybe = first_maybe if first_maybe is not None else t
-            except Exception:
+                last = f"{exc.status} {exc.reason}: {str(exc.body)[:300]}"
+            except Exception as exc:
                 first_maybe = first_maybe if first_maybe is not None else t
+                last = repr(exc)[:300]
             if self.stop.is_set() and time.monotonic() - self.t0 > self.window + 60:
-                raise RuntimeError("writer gave up")
+                raise RuntimeError(f"writer gave up on {getattr(fn, '__name__', fn)}{args[:2]}: "
+                                   f"last error {last}")
             time.sleep(0.05)
 
     def _pod_body(self, name: str) -> dict[str, Any]:
