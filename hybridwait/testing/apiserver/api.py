@@ -46,7 +46,7 @@ from hybridwait.testing.apiserver.patch import json_patch, merge_patch
 from hybridwait.testing.apiserver.resources import CRD_KEY, NAMESPACE_KEY, Registry, ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.smp import SchemaNode, builtin_schema, strategic_merge
-from hybridwait.testing.apiserver.store import Store
+from hybridwait.testing.apiserver.store import Store, clone
 from hybridwait.testing.apiserver.validation import (
     DecodeError,
     FieldValidation,
@@ -161,7 +161,7 @@ class Api:
                 f'the API version in the data ({api_version}) does not match the expected '
                 f"API version ({rt.api_version(version)})"
             )
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         meta = _meta(obj)
         for f in ("labels", "annotations"):
             _check_string_map(meta, f)
@@ -427,7 +427,7 @@ class Api:
         version = str(obj.get("apiVersion", "")).rsplit("/", 1)[-1]
         self.admission.decode(rt, version, obj, field_validation, warnings)
         if subresource == "status":
-            new = copy.deepcopy(old)
+            new = clone(old)
             if "status" in obj:
                 new["status"] = obj["status"]
             else:
@@ -438,7 +438,7 @@ class Api:
             new = obj
             if rt.has_status:
                 if "status" in old:
-                    new["status"] = copy.deepcopy(old["status"])
+                    new["status"] = clone(old["status"])
                 else:
                     new.pop("status", None)
             new_meta = new["metadata"]
@@ -530,10 +530,10 @@ class Api:
             else:
                 if not isinstance(doc, dict):
                     raise bad_request("a merge patch must be a JSON object")
-                patched = merge_patch(copy.deepcopy(old), doc)
+                patched = merge_patch(clone(old), doc)
             if not isinstance(patched, dict):
                 raise StatusError(422, "Invalid", "the patched object is not an object")
-            patched = copy.deepcopy(patched)
+            patched = clone(patched)
             meta = _meta(patched)
             patched.setdefault("apiVersion", rt.api_version(version))
             patched.setdefault("kind", rt.kind)
