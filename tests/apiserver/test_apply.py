@@ -11,6 +11,7 @@ import yaml
 
 from hybridwait.testing import FakeAPIServer
 from hybridwait.testing.apiserver.apply import (
+    Step,
     fields_of,
     from_fields_v1,
     path_string,
@@ -53,7 +54,7 @@ def managers(obj: dict[str, Any]) -> dict[str, set[str]]:
 def test_fields_v1_round_trip_and_paths() -> None:
     schema = builtin_schema("apps", "v1", "Deployment")
     spec = deployment()["spec"]
-    paths = fields_of(spec, schema.field("spec") if schema else None, (("f", "spec"),))
+    paths = fields_of(spec, schema.field("spec") if schema else None, ((Step.FIELD, "spec"),))
     doc = to_fields_v1(paths)
     containers = doc["f:spec"]["f:template"]["f:spec"]["f:containers"]
     assert containers == {'k:{"name":"c"}': {".": {}, "f:image": {}, "f:name": {}}}

@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from hybridwait.testing.apiserver.admission import REVIEW_KEYS, Admission, review_status
-from hybridwait.testing.apiserver.apply import FieldTracker, Manager
+from hybridwait.testing.apiserver.apply import FieldTracker, Manager, Write
 from hybridwait.testing.apiserver.defaults import has_generation
 from hybridwait.testing.apiserver.errors import (
     CauseType,
@@ -287,15 +287,11 @@ class Api:
             self._validate_crd(obj)
         self._defaults(rt, obj)
         if field_manager:
-            schema = self.field_schema(rt, version)
-            manager = Manager(field_manager)
+            write = self._write(rt, version, Manager(field_manager), meta["creationTimestamp"])
             if config is not None:
-                self.fields.created_by_apply(config, obj, schema, manager,
-                                             rt.api_version(version), meta["creationTimestamp"],
-                                             rt.has_status)
+                self.fields.created_by_apply(config, obj, write)
             else:
-                self.fields.record(None, obj, schema, manager, rt.api_version(version),
-                                   meta["creationTimestamp"], rt.has_status)
+                self.fields.record(None, obj, write)
         with self.store.lock:
             if rt.namespaced:
                 self._live_namespace(ns)
@@ -406,6 +402,10 @@ class Api:
                 return SchemaNode({}, schema) if isinstance(schema, dict) else None
         return None
 
+    def _write(self, rt: ResourceType, version: str, manager: Manager, now: str) -> Write:
+        return Write(manager, self.field_schema(rt, version), rt.api_version(version), now,
+                     rt.has_status)
+
     def _update_locked(self, rt: ResourceType, ns: str, name: str, obj: dict[str, Any],
                        subresource: str, dry_run: bool, *,
                        field_validation: FieldValidation = FieldValidation.WARN,
@@ -470,9 +470,8 @@ class Api:
                 new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if not applied:
             if field_manager:
-                self.fields.record(old, new, self.field_schema(rt, version),
-                                   Manager(field_manager, subresource), rt.api_version(version),
-                                   now_rfc3339(), rt.has_status)
+                self.fields.record(old, new, self._write(
+                    rt, version, Manager(field_manager, subresource), now_rfc3339()))
             elif old_meta.get("managedFields"):
                 new["metadata"]["managedFields"] = old_meta["managedFields"]
         if _comparable(new) == _comparable(old):
@@ -518,10 +517,9 @@ class Api:
                                        field_manager=field_manager, applied=True)
                 raise not_found(rt.plural, name, rt.group)
             if ctype == APPLY_PATCH:
-                patched = self.fields.apply(
-                    old, doc, self.field_schema(rt, version), Manager(field_manager, subresource),
-                    rt.api_version(version), now_rfc3339(), force=force,
-                    has_status=rt.has_status)
+                patched = self.fields.apply(old, doc, self._write(
+                    rt, version, Manager(field_manager, subresource), now_rfc3339()),
+                    force=force)
             elif ctype == JSON_PATCH:
                 patched = json_patch(old, doc)
             elif ctype == STRATEGIC_PATCH:

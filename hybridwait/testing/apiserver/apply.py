@@ -24,7 +24,7 @@ sent by a client are ignored; lists without a list type are atomic.
 Example::
 
     tracker = FieldTracker()
-    tracker.record(None, obj, schema, Manager("kubectl-create"), "v1", now, False)
+    tracker.record(None, obj, Write(Manager("kubectl-create"), schema, "v1", now, False))
     obj["metadata"]["managedFields"][0]["manager"]      # "kubectl-create"
 """
 
@@ -45,8 +45,18 @@ from hybridwait.testing.apiserver.errors import (
 )
 from hybridwait.testing.apiserver.smp import SchemaNode
 
-# A path element: ("f", name) | ("k", '{"name":"c"}') | ("v", '"x"').
-Element = tuple[str, str]
+
+class Step(str, Enum):
+    """The kind of a path element, as ``FieldsV1`` prefixes it."""
+
+    FIELD = "f"  # a field or map key: ("f", "name")
+    KEY = "k"    # a list element by its map keys: ("k", '{"name":"c"}')
+    VALUE = "v"  # a set member: ("v", '"x"')
+    INDEX = "i"  # a list element by position
+
+
+# A path element: (Step, text).
+Element = tuple[Step, str]
 Path = tuple[Element, ...]
 FieldSet = frozenset[Path]
 
@@ -72,6 +82,17 @@ class Manager(NamedTuple):
 
     name: str
     subresource: str = ""
+
+
+class Write(NamedTuple):
+    """The context of one write's ownership record: who, the kind's schema, the
+    apiVersion written, when, and whether the kind has a status subresource."""
+
+    manager: Manager
+    schema: SchemaNode | None
+    api_version: str
+    time: str
+    has_status: bool
 
 
 def manager_name(field_manager: str | None, user_agent: str | None) -> str:
@@ -133,22 +154,22 @@ def _walk(value: Any, schema: SchemaNode | None, path: Path, out: set[Path]) -> 
             out.add(path)
             return
         for k, v in value.items():
-            _walk(v, schema.field(k) if schema is not None else None, (*path, ("f", k)), out)
+            _walk(v, schema.field(k) if schema is not None else None, (*path, (Step.FIELD, k)), out)
         return
     if isinstance(value, list) and schema is not None and value:
         items = schema.items()
         if schema.list_type == "map" and schema.list_keys and all(
                 isinstance(e, dict) for e in value):
             for e in value:
-                elem = (*path, ("k", _key_text(element_key(e, schema.list_keys))))
+                elem = (*path, (Step.KEY, _key_text(element_key(e, schema.list_keys))))
                 out.add(elem)
                 for k, v in e.items():
                     _walk(v, items.field(k) if items is not None else None,
-                          (*elem, ("f", k)), out)
+                          (*elem, (Step.FIELD, k)), out)
             return
         if schema.list_type == "set":
             for e in value:
-                out.add((*path, ("v", _key_text(e))))
+                out.add((*path, (Step.VALUE, _key_text(e))))
             return
     out.add(path)
 
@@ -169,9 +190,9 @@ def object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: s
             for mk, mv in value.items():
                 if mk not in UNOWNED_META:
                     _walk(mv, sub.field(mk) if sub is not None else None,
-                          (("f", "metadata"), ("f", mk)), out)
+                          ((Step.FIELD, "metadata"), (Step.FIELD, mk)), out)
             continue
-        _walk(value, sub, (("f", key),), out)
+        _walk(value, sub, ((Step.FIELD, key),), out)
     return out
 
 
@@ -182,11 +203,11 @@ def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
     for p in members:
         node = root
         for kind, text in p:
-            node = node.setdefault(f"{kind}:{text}", {})
+            node = node.setdefault(f"{kind.value}:{text}", {})
     for p in members:  # a member that also has children is marked with "."
         node = root
         for kind, text in p:
-            node = node[f"{kind}:{text}"]
+            node = node[f"{kind.value}:{text}"]
         if node and "." not in node:
             node["."] = {}
     return root
@@ -201,7 +222,11 @@ def from_fields_v1(doc: Any, prefix: Path = ()) -> set[Path]:
         if key == ".":
             out.add(prefix)
             continue
-        kind, _, text = key.partition(":")
+        prefix_text, _, text = key.partition(":")
+        try:
+            kind = Step(prefix_text)
+        except ValueError:
+            continue  # not a FieldsV1 key: ignored
         path = (*prefix, (kind, text))
         if isinstance(child, dict) and child:
             out |= from_fields_v1(child, path)
@@ -214,12 +239,12 @@ def path_string(path: Path) -> str:
     """A path as the API server prints it: ``.spec.containers[name="web"].image``."""
     out = ""
     for kind, text in path:
-        if kind == "f":
+        if kind is Step.FIELD:
             out += f".{text}"
-        elif kind == "k":
+        elif kind is Step.KEY:
             keys = json.loads(text)
             out += "[" + ",".join(f"{k}={json.dumps(v)}" for k, v in keys.items()) + "]"
-        elif kind == "v":
+        elif kind is Step.VALUE:
             out += f"[={text}]"
         else:
             out += f"[{text}]"
@@ -232,16 +257,16 @@ _MISSING = object()
 
 def _step(cur: Any, elem: Element) -> Any:
     kind, text = elem
-    if kind == "f":
+    if kind is Step.FIELD:
         return cur.get(text, _MISSING) if isinstance(cur, dict) else _MISSING
     if not isinstance(cur, list):
         return _MISSING
     want = json.loads(text)
     for e in cur:
-        if kind == "k" and isinstance(e, dict) and all(
+        if kind is Step.KEY and isinstance(e, dict) and all(
                 e.get(k, KEY_DEFAULTS.get(k)) == v for k, v in want.items()):
             return e
-        if kind == "v" and e == want:
+        if kind is Step.VALUE and e == want:
             return e
     return _MISSING
 
@@ -262,7 +287,7 @@ def remove_path(obj: Any, path: Path) -> None:
         return
     parent = value_at(obj, path[:-1])
     kind, text = path[-1]
-    if kind == "f" and isinstance(parent, dict):
+    if kind is Step.FIELD and isinstance(parent, dict):
         parent.pop(text, None)
     elif isinstance(parent, list):
         target = _step(parent, path[-1])
@@ -399,24 +424,23 @@ class FieldTracker:
 
     Example::
 
-        tracker.record(old, new, schema, Manager("kubectl-edit"), "apps/v1", now, True)
+        tracker.record(old, new, Write(Manager("kubectl-edit"), schema, "apps/v1", now, True))
     """
 
     def created_by_apply(self, config: dict[str, Any], new: dict[str, Any],
-                         schema: SchemaNode | None, manager: Manager, api_version: str,
-                         now: str, has_status: bool) -> None:
-        """Record that ``manager`` created ``new`` by applying ``config``: it owns
+                         write: Write) -> None:
+        """Record that the writer created ``new`` by applying ``config``: it owns
         the fields it applied (not those defaulting added)."""
-        fields = frozenset(object_fields(config, schema, manager.subresource, has_status))
-        _store(new, [Entry(manager.name, Operation.APPLY, manager.subresource, api_version,
-                           now, fields)])
+        m = write.manager
+        fields = frozenset(object_fields(config, write.schema, m.subresource, write.has_status))
+        _store(new, [Entry(m.name, Operation.APPLY, m.subresource, write.api_version,
+                           write.time, fields)])
 
-    def record(self, old: dict[str, Any] | None, new: dict[str, Any],
-               schema: SchemaNode | None, manager: Manager, api_version: str, now: str,
-               has_status: bool) -> None:
-        """Record an ``Update`` by ``manager`` (create when ``old`` is None) in
+    def record(self, old: dict[str, Any] | None, new: dict[str, Any], write: Write) -> None:
+        """Record an ``Update`` by the writer (create when ``old`` is None) in
         ``new``'s managedFields: it owns what it changed, others lose it."""
         entries = parse_entries(old) if old is not None else []
+        manager, schema, api_version, now, has_status = write
         sub = manager.subresource
         after = object_fields(new, schema, sub, has_status)
         before = object_fields(old, schema, sub, has_status) if old is not None else set()
@@ -439,14 +463,14 @@ class FieldTracker:
             out.append(Entry(manager.name, Operation.UPDATE, sub, api_version, now, changed))
         _store(new, out)
 
-    def apply(self, live: dict[str, Any] | None, config: dict[str, Any],
-              schema: SchemaNode | None, manager: Manager, api_version: str, now: str, *,
-              force: bool, has_status: bool) -> dict[str, Any]:
-        """The object after ``manager`` applies ``config`` to ``live`` (None: create).
+    def apply(self, live: dict[str, Any] | None, config: dict[str, Any], write: Write, *,
+              force: bool) -> dict[str, Any]:
+        """The object after the writer applies ``config`` to ``live`` (None: create).
 
         Raises the 409 conflict error when another manager owns a field the
         configuration changes, unless ``force``.
         """
+        manager, schema, api_version, now, has_status = write
         sub = manager.subresource
         applied = frozenset(object_fields(config, schema, sub, has_status))
         base: dict[str, Any] = copy.deepcopy(live) if live is not None else {}
@@ -460,7 +484,7 @@ class FieldTracker:
             for p in sorted(applied & e.fields):
                 # A keyed element or set member is owned for existing (it exists in
                 # both); only values can differ.
-                if p[-1][0] == "f" and value_at(base, p) != value_at(config, p):
+                if p[-1][0] is Step.FIELD and value_at(base, p) != value_at(config, p):
                     conflicts.append(Conflict(p, e))
         if conflicts and not force:
             raise conflict_error(conflicts)
