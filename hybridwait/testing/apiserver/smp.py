@@ -72,8 +72,8 @@ class SchemaNode:
         SchemaNode(defs, {"$ref": "#/$defs/io.k8s.api.core.v1.Pod"}).field("spec")
     """
 
-    __slots__ = ("_children", "_items", "defs", "list_keys", "list_type", "map_type", "meta",
-                 "node")
+    __slots__ = ("_children", "_items", "_items_known", "defs", "list_keys", "list_type",
+                 "map_type", "meta", "node")
 
     def __init__(self, defs: Definitions, node: Mapping[str, Any]) -> None:
         self.defs = defs
@@ -94,7 +94,8 @@ class SchemaNode:
         # Children are built once per node (the schema is finite): every write
         # walks the same few paths.
         self._children: dict[str, SchemaNode | None] = {}
-        self._items: list[SchemaNode | None] = []
+        self._items: SchemaNode | None = None
+        self._items_known = False
 
     def _resolve(self, node: Mapping[str, Any]) -> Mapping[str, Any]:
         seen = 0
@@ -128,11 +129,11 @@ class SchemaNode:
 
     def items(self) -> SchemaNode | None:
         """The schema of a list's elements, if known."""
-        if not self._items:
+        if not self._items_known:
             items = self.node.get("items")
-            self._items.append(SchemaNode(self.defs, items) if isinstance(items, Mapping)
-                               else None)
-        return self._items[0]
+            self._items = SchemaNode(self.defs, items) if isinstance(items, Mapping) else None
+            self._items_known = True
+        return self._items
 
 
 def _invalid_patch(message: str) -> StatusError:

@@ -194,8 +194,8 @@ class Subresources:
         """PUT a Scale: set the replicas (409 on a stale ``resourceVersion``);
         ``field_manager`` then owns them (through the ``scale`` subresource)."""
         with self.api.store.lock:
-            return self._write_scale(rt, version, namespace, name, body, dry_run,
-                                     field_manager)
+            return self._write_scale(rt, version, namespace, name, body, dry_run=dry_run,
+                                     field_manager=field_manager)
 
     def patch_scale(self, rt: ResourceType, version: str, namespace: str, name: str,
                     content_type: str, raw: bytes, *, dry_run: bool = False,
@@ -229,11 +229,11 @@ class Subresources:
                 and bool(doc["metadata"].get("resourceVersion"))
             if not asked and isinstance(patched.get("metadata"), dict):
                 patched["metadata"].pop("resourceVersion", None)
-            return self._write_scale(rt, version, namespace, name, patched, dry_run,
-                                     field_manager)
+            return self._write_scale(rt, version, namespace, name, patched, dry_run=dry_run,
+                                     field_manager=field_manager)
 
     def _write_scale(self, rt: ResourceType, version: str, namespace: str, name: str,
-                     body: Any, dry_run: bool, field_manager: str) -> dict[str, Any]:
+                     body: Any, *, dry_run: bool, field_manager: str) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise bad_request("the request body must be a JSON object")
         if body.get("kind") not in (None, "Scale") or body.get("apiVersion") not in (
