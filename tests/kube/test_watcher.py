@@ -162,7 +162,9 @@ def test_a_stream_reopened_after_a_stall_is_not_trusted_before_its_first_event(
         fake_apiserver.faults.stall_watches(60.0)
         _until(lambda: w.status().stalls >= 1, timeout=10)
         reopened = False
+        deadline = time.monotonic() + 20
         while w.status().stalls < 3:  # the re-opened streams stall too
+            assert time.monotonic() < deadline, w.status()
             st = w.status()
             assert not st.healthy, st
             reopened = reopened or st.state is State.WATCHING
