@@ -47,7 +47,12 @@ from hybridwait.testing.apiserver.smp import SchemaNode
 
 
 class Step(str, Enum):
-    """The kind of a path element, as ``FieldsV1`` prefixes it."""
+    """The kind of a path element, as ``FieldsV1`` prefixes it.
+
+    Example::
+
+        ((Step.FIELD, "spec"), (Step.FIELD, "replicas"))   # .spec.replicas
+    """
 
     FIELD = "f"  # a field or map key: ("f", "name")
     KEY = "k"    # a list element by its map keys: ("k", '{"name":"c"}')
@@ -71,14 +76,25 @@ KEY_DEFAULTS = {"protocol": "TCP"}
 
 
 class Operation(str, Enum):
-    """``managedFields[].operation``."""
+    """``managedFields[].operation``.
+
+    Example::
+
+        Operation("Apply") is Operation.APPLY   # True
+    """
 
     APPLY = "Apply"
     UPDATE = "Update"
 
 
 class Manager(NamedTuple):
-    """Who writes: a manager name, and the subresource written (``""`` or ``status``)."""
+    """Who writes: a manager name, and the subresource written (``""``, ``status``,
+    ``scale``).
+
+    Example::
+
+        Manager("kubectl", "scale")
+    """
 
     name: str
     subresource: str = ""
@@ -86,7 +102,13 @@ class Manager(NamedTuple):
 
 class Write(NamedTuple):
     """The context of one write's ownership record: who, the kind's schema, the
-    apiVersion written, when, and whether the kind has a status subresource."""
+    apiVersion written, when, and whether the kind has a status subresource.
+
+    Example::
+
+        Write(Manager("ci"), builtin_schema("apps", "v1", "Deployment"), "apps/v1",
+              "2024-01-01T00:00:00Z", True)
+    """
 
     manager: Manager
     schema: SchemaNode | None
@@ -97,7 +119,12 @@ class Write(NamedTuple):
 
 def manager_name(field_manager: str | None, user_agent: str | None) -> str:
     """The manager of a write: ``fieldManager``, else the User-Agent's product
-    (the part before the first ``/``), as a real server defaults it."""
+    (the part before the first ``/``), as a real server defaults it.
+
+    Example::
+
+        manager_name(None, "kubectl/v1.32.0 (linux/amd64)")   # "kubectl"
+    """
     if field_manager:
         return field_manager
     agent = (user_agent or "").split("/", 1)[0].strip()
@@ -109,7 +136,12 @@ def check_write_options(field_manager: str | None, *, options_kind: str, apply: 
     """422 for write options a real server rejects (``CreateOptions``,
     ``UpdateOptions`` or ``PatchOptions``): an apply without ``fieldManager``,
     ``force`` on another patch, a manager over 128 bytes or with a
-    non-printable character."""
+    non-printable character.
+
+    Example::
+
+        check_write_options(None, options_kind="PatchOptions", apply=True)  # raises 422
+    """
     errors: list[FieldError] = []
     if apply and not field_manager:
         errors.append(FieldError(CauseType.REQUIRED, "fieldManager",
@@ -135,14 +167,19 @@ def _key_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def element_key(elem: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+def _element_key(elem: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
     """The key fields of a list-map element (defaulted ones filled in)."""
     return {k: elem.get(k, KEY_DEFAULTS.get(k)) for k in keys
             if k in elem or k in KEY_DEFAULTS}
 
 
 def fields_of(obj: Any, schema: SchemaNode | None, prefix: Path = ()) -> set[Path]:
-    """The field set of ``obj``: its leaves, keyed list elements and set elements."""
+    """The field set of ``obj``: its leaves, keyed list elements and set elements.
+
+    Example::
+
+        fields_of({"a": {"b": 1}}, None)   # {((Step.FIELD, "a"), (Step.FIELD, "b"))}
+    """
     out: set[Path] = set()
     _walk(obj, schema, prefix, out)
     return out
@@ -161,7 +198,7 @@ def _walk(value: Any, schema: SchemaNode | None, path: Path, out: set[Path]) -> 
         if schema.list_type == "map" and schema.list_keys and all(
                 isinstance(e, dict) for e in value):
             for e in value:
-                elem = (*path, (Step.KEY, _key_text(element_key(e, schema.list_keys))))
+                elem = (*path, (Step.KEY, _key_text(_element_key(e, schema.list_keys))))
                 out.add(elem)
                 for k, v in e.items():
                     _walk(v, items.field(k) if items is not None else None,
@@ -174,7 +211,7 @@ def _walk(value: Any, schema: SchemaNode | None, path: Path, out: set[Path]) -> 
     out.add(path)
 
 
-def object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: str,
+def _object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: str,
                   has_status: bool) -> set[Path]:
     """The fields of ``obj`` a manager can own through ``subresource``: never
     ``apiVersion``/``kind`` or server-set metadata; with a status subresource,
@@ -197,7 +234,13 @@ def object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: s
 
 
 def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
-    """A field set in the ``FieldsV1`` JSON form."""
+    """A field set in the ``FieldsV1`` JSON form.
+
+    Example::
+
+        to_fields_v1({((Step.FIELD, "spec"), (Step.FIELD, "replicas"))})
+        # {"f:spec": {"f:replicas": {}}}
+    """
     root: dict[str, Any] = {}
     members: list[Path] = sorted(paths)
     for p in members:
@@ -214,7 +257,13 @@ def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
 
 
 def from_fields_v1(doc: Any, prefix: Path = ()) -> set[Path]:
-    """The field set a ``FieldsV1`` document describes."""
+    """The field set a ``FieldsV1`` document describes (the inverse of
+    :func:`to_fields_v1`).
+
+    Example::
+
+        from_fields_v1({"f:data": {"f:a": {}}})   # {((Step.FIELD, "data"), (Step.FIELD, "a"))}
+    """
     out: set[Path] = set()
     if not isinstance(doc, dict):
         return out
@@ -236,7 +285,13 @@ def from_fields_v1(doc: Any, prefix: Path = ()) -> set[Path]:
 
 
 def path_string(path: Path) -> str:
-    """A path as the API server prints it: ``.spec.containers[name="web"].image``."""
+    """A path as the API server prints it.
+
+    Example::
+
+        path_string(((Step.FIELD, "spec"), (Step.KEY, '{"name":"web"}')))
+        # '.spec[name="web"]'
+    """
     out = ""
     for kind, text in path:
         if kind is Step.FIELD:
@@ -271,7 +326,7 @@ def _step(cur: Any, elem: Element) -> Any:
     return _MISSING
 
 
-def value_at(obj: Any, path: Path) -> Any:
+def _value_at(obj: Any, path: Path) -> Any:
     """The value at ``path`` (a sentinel when absent)."""
     cur = obj
     for elem in path:
@@ -281,11 +336,11 @@ def value_at(obj: Any, path: Path) -> Any:
     return cur
 
 
-def remove_path(obj: Any, path: Path) -> None:
+def _remove_path(obj: Any, path: Path) -> None:
     """Delete the value at ``path`` from ``obj`` in place (no-op when absent)."""
     if not path:
         return
-    parent = value_at(obj, path[:-1])
+    parent = _value_at(obj, path[:-1])
     kind, text = path[-1]
     if kind is Step.FIELD and isinstance(parent, dict):
         parent.pop(text, None)
@@ -295,7 +350,7 @@ def remove_path(obj: Any, path: Path) -> None:
             parent.remove(target)
 
 
-def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
+def _merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
     """``config`` merged into ``live``: maps and structs field by field, keyed
     lists by key, sets as unions, anything atomic replaced."""
     if isinstance(live, dict) and isinstance(config, dict) and not (
@@ -303,7 +358,7 @@ def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
         out = dict(live)
         for k, v in config.items():
             sub = schema.field(k) if schema is not None else None
-            out[k] = merge_applied(live.get(k), v, sub)
+            out[k] = _merge_applied(live.get(k), v, sub)
         return out
     if isinstance(live, list) and isinstance(config, list) and schema is not None:
         items = schema.items()
@@ -312,10 +367,10 @@ def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
             for e in config:
                 if not isinstance(e, dict):
                     return copy.deepcopy(config)
-                ident = element_key(e, schema.list_keys)
+                ident = _element_key(e, schema.list_keys)
                 for i, cur in enumerate(out_list):
-                    if isinstance(cur, dict) and element_key(cur, schema.list_keys) == ident:
-                        out_list[i] = merge_applied(cur, e, items)
+                    if isinstance(cur, dict) and _element_key(cur, schema.list_keys) == ident:
+                        out_list[i] = _merge_applied(cur, e, items)
                         break
                 else:
                     out_list.append(copy.deepcopy(e))
@@ -326,7 +381,7 @@ def merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
 
 
 # -- managedFields entries ---------------------------------------------------------------
-class Entry(NamedTuple):
+class _Entry(NamedTuple):
     """One ``managedFields`` entry."""
 
     manager: str
@@ -361,9 +416,9 @@ class Entry(NamedTuple):
         return doc
 
 
-def parse_entries(obj: dict[str, Any]) -> list[Entry]:
+def _parse_entries(obj: dict[str, Any]) -> list[_Entry]:
     """The entries stored in ``obj.metadata.managedFields``."""
-    out: list[Entry] = []
+    out: list[_Entry] = []
     for item in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(item, dict):
             continue
@@ -371,13 +426,13 @@ def parse_entries(obj: dict[str, Any]) -> list[Entry]:
             op = Operation(item.get("operation"))
         except ValueError:
             continue
-        out.append(Entry(str(item.get("manager", "")), op, str(item.get("subresource", "")),
+        out.append(_Entry(str(item.get("manager", "")), op, str(item.get("subresource", "")),
                          str(item.get("apiVersion", "")), str(item.get("time", "")),
                          frozenset(from_fields_v1(item.get("fieldsV1")))))
     return out
 
 
-def _store(obj: dict[str, Any], entries: list[Entry]) -> None:
+def _store(obj: dict[str, Any], entries: list[_Entry]) -> None:
     kept = [e.to_json() for e in entries if e.fields]
     meta = obj.setdefault("metadata", {})
     if kept:
@@ -392,14 +447,14 @@ def _covers(owned: FieldSet, path: Path) -> bool:
     return any(p[:n] == path for p in owned)
 
 
-class Conflict(NamedTuple):
+class _Conflict(NamedTuple):
     """A field the applier would change that another manager owns."""
 
     path: Path
-    owner: Entry
+    owner: _Entry
 
 
-def conflict_error(conflicts: list[Conflict]) -> StatusError:
+def _conflict_error(conflicts: list[_Conflict]) -> StatusError:
     """The 409 a real server answers, one ``FieldManagerConflict`` cause per field."""
     causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {c.owner.printed()}",
                "field": path_string(c.path)} for c in conflicts]
@@ -432,26 +487,26 @@ class FieldTracker:
         """Record that the writer created ``new`` by applying ``config``: it owns
         the fields it applied (not those defaulting added)."""
         m = write.manager
-        fields = frozenset(object_fields(config, write.schema, m.subresource, write.has_status))
-        _store(new, [Entry(m.name, Operation.APPLY, m.subresource, write.api_version,
+        fields = frozenset(_object_fields(config, write.schema, m.subresource, write.has_status))
+        _store(new, [_Entry(m.name, Operation.APPLY, m.subresource, write.api_version,
                            write.time, fields)])
 
     def record(self, old: dict[str, Any] | None, new: dict[str, Any], write: Write) -> None:
         """Record an ``Update`` by the writer (create when ``old`` is None) in
         ``new``'s managedFields: it owns what it changed, others lose it."""
-        entries = parse_entries(old) if old is not None else []
+        entries = _parse_entries(old) if old is not None else []
         manager, schema, api_version, now, has_status = write
         sub = manager.subresource
-        after = object_fields(new, schema, sub, has_status)
-        before = object_fields(old, schema, sub, has_status) if old is not None else set()
+        after = _object_fields(new, schema, sub, has_status)
+        before = _object_fields(old, schema, sub, has_status) if old is not None else set()
         changed = frozenset(p for p in after
-                            if p not in before or value_at(new, p) != value_at(old, p))
+                            if p not in before or _value_at(new, p) != _value_at(old, p))
         removed = frozenset(before - after)
         if not changed and not removed:
             _store(new, entries)
             return
-        out: list[Entry] = []
-        mine: Entry | None = None
+        out: list[_Entry] = []
+        mine: _Entry | None = None
         for e in entries:
             fields = e.fields - removed
             if e.ident == (manager.name, Operation.UPDATE, sub):
@@ -460,7 +515,7 @@ class FieldTracker:
             else:
                 out.append(e._replace(fields=fields - changed))
         if mine is None and changed:
-            out.append(Entry(manager.name, Operation.UPDATE, sub, api_version, now, changed))
+            out.append(_Entry(manager.name, Operation.UPDATE, sub, api_version, now, changed))
         _store(new, out)
 
     def apply(self, live: dict[str, Any] | None, config: dict[str, Any], write: Write, *,
@@ -472,24 +527,24 @@ class FieldTracker:
         """
         manager, schema, api_version, now, has_status = write
         sub = manager.subresource
-        applied = frozenset(object_fields(config, schema, sub, has_status))
+        applied = frozenset(_object_fields(config, schema, sub, has_status))
         base: dict[str, Any] = copy.deepcopy(live) if live is not None else {}
-        entries = parse_entries(base)
+        entries = _parse_entries(base)
         ident = (manager.name, Operation.APPLY, sub)
         previous = next((e.fields for e in entries if e.ident == ident), frozenset())
-        conflicts: list[Conflict] = []
+        conflicts: list[_Conflict] = []
         for e in entries:
             if e.ident == ident:
                 continue
             for p in sorted(applied & e.fields):
                 # A keyed element or set member is owned for existing (it exists in
                 # both); only values can differ.
-                if p[-1][0] is Step.FIELD and value_at(base, p) != value_at(config, p):
-                    conflicts.append(Conflict(p, e))
+                if p[-1][0] is Step.FIELD and _value_at(base, p) != _value_at(config, p):
+                    conflicts.append(_Conflict(p, e))
         if conflicts and not force:
-            raise conflict_error(conflicts)
+            raise _conflict_error(conflicts)
         taken = frozenset(c.path for c in conflicts)
-        merged = merge_applied(base, _owned_part(config, sub, has_status), schema)
+        merged = _merge_applied(base, _owned_part(config, sub, has_status), schema)
         if not isinstance(merged, dict):
             raise bad_request("the applied configuration must be an object")
         others = [e._replace(fields=e.fields - taken) for e in entries if e.ident != ident]
@@ -497,15 +552,15 @@ class FieldTracker:
             else frozenset()
         for p in sorted(previous - applied, key=len, reverse=True):
             if not _covers(owned_by_others, p) and not _covers(applied, p):
-                remove_path(merged, p)
+                _remove_path(merged, p)
         out = list(others)
         out.insert(_position(entries, ident),
-                   Entry(manager.name, Operation.APPLY, sub, api_version, now, applied))
+                   _Entry(manager.name, Operation.APPLY, sub, api_version, now, applied))
         _store(merged, out)
         return merged
 
 
-def _position(entries: list[Entry], ident: tuple[str, Operation, str]) -> int:
+def _position(entries: list[_Entry], ident: tuple[str, Operation, str]) -> int:
     for i, e in enumerate(entries):
         if e.ident == ident:
             return i
