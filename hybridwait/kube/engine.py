@@ -256,13 +256,15 @@ class Engine:
         :class:`~hybridwait.kube.watcher.WatchStatus` per connection (narrow or
         namespace-wide, lingering ones included): its scope, state, whether waits
         read the cache for it (``healthy``), how many waits it serves, and its
-        own counts (events, relists, reconnects, stalls).
+        own counts (events, relists, reconnects, stalls). Watches idle for longer
+        than ``watch_linger`` are stopped first, so they are not reported.
 
         Example::
 
             for st in eng.watch_status():
                 print(st.resource, st.namespace or "*", st.name, st.state.value, st.healthy)
         """
+        self._watches.reap()
         return self._watches.statuses()
 
     # -- resolution ----------------------------------------------------------------

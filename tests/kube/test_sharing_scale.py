@@ -281,10 +281,10 @@ def test_idle_watches_stop_after_the_linger(fake_apiserver, kube):
         eng.wait("pod/a", for_="condition=Ready", timeout=10)
         assert eng.stats()["watchers"] == 1
         clock.step(4.0)
-        eng._watches.reap()
+        assert [st.waiters for st in eng.watch_status()] == [0]  # lingering, unused
         assert eng.stats()["watchers"] == 1
         clock.step(1.5)
-        eng._watches.reap()
+        assert eng.watch_status() == []  # past the linger: stopped
         assert eng.stats()["watchers"] == 0
         assert _eventually(
             lambda: not [t for t in threading.enumerate() if t.name.startswith("hybridwait-watch")]
