@@ -40,13 +40,23 @@ _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
 class ProtobufError(ValueError):
-    """The bytes are not a well-formed message."""
+    """The bytes are not a well-formed message.
+
+    Example::
+
+        raise ProtobufError("unexpected EOF")
+    """
 
 
 class Field(NamedTuple):
     """One field of a message: JSON ``name`` and type code (``s`` string, ``y``
     bytes, ``i`` integer, ``b`` bool, ``d`` double, ``Time``, ``IntOrString``,
-    ``Quantity``, ``Raw`` (embedded JSON), ``StringList`` or a message name)."""
+    ``Quantity``, ``Raw`` (embedded JSON), ``StringList`` or a message name).
+
+    Example::
+
+        Field("replicas", "i", False, False, True, False)
+    """
 
     name: str
     type: str
@@ -57,7 +67,12 @@ class Field(NamedTuple):
 
 
 class Envelope(NamedTuple):
-    """The decoded ``runtime.Unknown`` envelope."""
+    """The decoded ``runtime.Unknown`` envelope.
+
+    Example::
+
+        envelope(body).kind   # "Deployment"
+    """
 
     api_version: str
     kind: str
@@ -83,7 +98,12 @@ def _varint(buf: bytes, i: int) -> tuple[int, int]:
 
 def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """``(number, wire type, value)`` of each field in ``buf`` (value: an int for
-    varint and fixed-size fields, bytes for length-delimited ones)."""
+    varint and fixed-size fields, bytes for length-delimited ones).
+
+    Example::
+
+        list(fields(b"\x08\x02"))   # [(1, 0, 2)]
+    """
     i = 0
     while i < len(buf):
         key, i = _varint(buf, i)
@@ -114,7 +134,12 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
 
 
 def envelope(body: bytes) -> Envelope:
-    """Split the ``k8s\\x00`` + ``runtime.Unknown`` envelope."""
+    """Split the ``k8s\\x00`` + ``runtime.Unknown`` envelope.
+
+    Example::
+
+        envelope(body).api_version   # "apps/v1"
+    """
     if not body.startswith(MAGIC):
         raise ProtobufError("the body does not start with the protobuf envelope prefix")
     api_version = kind = encoding = ctype = ""
@@ -144,6 +169,10 @@ def decode(body: bytes) -> dict[str, Any]:
 
     Raises a 400 ``StatusError`` for malformed bytes, 415 for a kind the
     emulator cannot decode.
+
+    Example::
+
+        decode(body)["kind"]   # "Namespace"
     """
     try:
         env = envelope(body)

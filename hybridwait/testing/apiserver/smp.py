@@ -37,7 +37,12 @@ SET_ORDER = "$setElementOrder/"
 
 
 class Directive(str, Enum):
-    """The values of ``$patch``."""
+    """The values of ``$patch``.
+
+    Example::
+
+        Directive("delete") is Directive.DELETE   # True
+    """
 
     REPLACE = "replace"
     DELETE = "delete"
@@ -45,7 +50,12 @@ class Directive(str, Enum):
 
 
 class PatchMeta(NamedTuple):
-    """How a field merges: its strategies and (for lists of maps) its merge key."""
+    """How a field merges: its strategies and (for lists of maps) its merge key.
+
+    Example::
+
+        PatchMeta(frozenset({"merge"}), "name").merge   # True
+    """
 
     strategies: frozenset[str]
     merge_key: str | None
@@ -145,6 +155,10 @@ def strategic_merge(original: Any, patch: Any, schema: SchemaNode | None) -> Any
 
     Raises a 400 ``StatusError`` for a malformed patch (a list element without
     its merge key, a bad directive) and 422 when the patch does not fit.
+
+    Example::
+
+        strategic_merge({"a": [1]}, {"a": [2]}, None)   # {"a": [2]} (no schema: replaced)
     """
     if not isinstance(patch, dict):
         raise bad_request("strategic merge patch: the patch must be a JSON object")

@@ -44,7 +44,12 @@ BINDINGS_KEY = "/bindings"
 
 
 class NodeBound(str, Enum):
-    """The pod subresources a kubelet serves (the emulator runs no kubelet)."""
+    """The pod subresources a kubelet serves (the emulator runs no kubelet).
+
+    Example::
+
+        NodeBound("exec") is NodeBound.EXEC   # True
+    """
 
     LOG = "log"
     EXEC = "exec"
@@ -54,7 +59,12 @@ class NodeBound(str, Enum):
 
 
 class ScalePaths(NamedTuple):
-    """Where a resource keeps what its Scale shows (dotted JSON paths)."""
+    """Where a resource keeps what its Scale shows (dotted JSON paths).
+
+    Example::
+
+        ScalePaths(".spec.size", ".status.ready", ".status.selector", True)
+    """
 
     spec_replicas: str
     status_replicas: str
@@ -66,7 +76,12 @@ BUILTIN_SCALE = ScalePaths(".spec.replicas", ".status.replicas", ".spec.selector
 
 
 def success(code: int) -> dict[str, Any]:
-    """The ``Status`` a create-style subresource (binding, eviction) answers."""
+    """The ``Status`` a create-style subresource (binding, eviction) answers.
+
+    Example::
+
+        success(201)["status"]   # "Success"
+    """
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
             "code": code}
 
@@ -74,7 +89,12 @@ def success(code: int) -> dict[str, Any]:
 def selector_string(selector: Any) -> str:
     """A ``LabelSelector`` object (or a ReplicationController's plain label map)
     in its string form (``app=web,tier in (a,b)``), requirements sorted by key
-    as the API server prints them."""
+    as the API server prints them.
+
+    Example::
+
+        selector_string({"matchLabels": {"app": "web"}})   # "app=web"
+    """
     if not isinstance(selector, dict):
         return ""
     if not {"matchLabels", "matchExpressions"} & selector.keys():
@@ -105,7 +125,12 @@ def _object_field(body: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def body_name(body: Any) -> str:
-    """``metadata.name`` of a request body ("" when absent); 400 if malformed."""
+    """``metadata.name`` of a request body ("" when absent); 400 if malformed.
+
+    Example::
+
+        body_name({"metadata": {"name": "web"}})   # "web"
+    """
     if not isinstance(body, dict):
         raise bad_request("the request body must be a JSON object")
     name = _object_field(body, "metadata").get("name")

@@ -24,7 +24,12 @@ Column = tuple[str, str, str, Callable[[dict[str, Any]], Cell]]
 
 
 def human_age(created: str | None, now: datetime.datetime | None = None) -> str:
-    """kubectl's short age (``45s``, ``3m12s``, ``5h``, ``12d``) since ``created``."""
+    """kubectl's short age (``45s``, ``3m12s``, ``5h``, ``12d``) since ``created``.
+
+    Example::
+
+        human_age("2024-01-01T00:00:00Z")   # e.g. "12d"
+    """
     if not created:
         return "<unknown>"
     try:
@@ -113,7 +118,12 @@ _BUILTIN_COLUMNS: dict[str, list[Column]] = {
 
 
 def columns_for(rt: ResourceType) -> list[Column]:
-    """The columns ``kubectl get`` shows for ``rt``."""
+    """The columns ``kubectl get`` shows for ``rt``.
+
+    Example::
+
+        [c[0] for c in columns_for(pods_type)]   # ["Name", "Ready", ...]
+    """
     if rt.key in _BUILTIN_COLUMNS:
         return _BUILTIN_COLUMNS[rt.key]
     if rt.columns:
@@ -134,7 +144,12 @@ INCLUDE_OBJECT = ("Object", "Metadata", "None", "")
 
 
 def partial(obj: dict[str, Any], api_version: str = "meta.k8s.io/v1") -> dict[str, Any]:
-    """``obj`` as a ``PartialObjectMetadata`` (its metadata only)."""
+    """``obj`` as a ``PartialObjectMetadata`` (its metadata only).
+
+    Example::
+
+        partial(pod)["kind"]   # "PartialObjectMetadata"
+    """
     return {"kind": "PartialObjectMetadata", "apiVersion": api_version,
             "metadata": obj.get("metadata", {})}
 
@@ -146,6 +161,10 @@ def to_table(rt: ResourceType, objs: list[dict[str, Any]], resource_version: str
     definitions, as in a watch's events after the first).
 
     Raises a 400 ``StatusError`` for an unknown ``include_object``.
+
+    Example::
+
+        to_table(pods_type, [pod], "42")["rows"][0]["cells"][0]   # "web"
     """
     if include_object not in INCLUDE_OBJECT:
         raise bad_request(f'unrecognized includeObject value: "{include_object}"')
@@ -172,7 +191,12 @@ def to_table(rt: ResourceType, objs: list[dict[str, Any]], resource_version: str
 
 
 class Form(Enum):
-    """What the client asked the server to send."""
+    """What the client asked the server to send.
+
+    Example::
+
+        Form("Table") is Form.TABLE   # True
+    """
 
     OBJECT = "Object"
     TABLE = "Table"
@@ -181,7 +205,12 @@ class Form(Enum):
 
 
 class Output(NamedTuple):
-    """The negotiated output: the form and, for meta.k8s.io forms, its version."""
+    """The negotiated output: the form and, for meta.k8s.io forms, its version.
+
+    Example::
+
+        Output(Form.TABLE, "v1").api_version   # "meta.k8s.io/v1"
+    """
 
     form: Form
     version: str = "v1"
@@ -203,7 +232,12 @@ def negotiate(accept: str | None) -> Output:
     """The first media range of ``accept`` the server can produce: a plain
     ``application/json`` (or ``*/*``, protobuf, YAML: answered as JSON) or one with
     ``as=Table`` / ``as=PartialObjectMetadata(List)`` and ``g=meta.k8s.io``,
-    ``v=v1|v1beta1``. 406 NotAcceptable when none is."""
+    ``v=v1|v1beta1``. 406 NotAcceptable when none is.
+
+    Example::
+
+        negotiate("application/json")   # Output(Form.OBJECT, "v1")
+    """
     if not accept:
         return PLAIN
     wanted: list[str] = []
@@ -228,7 +262,12 @@ def negotiate(accept: str | None) -> Output:
 
 def render_one(out: Output, rt: ResourceType, obj: dict[str, Any],
                include_object: str = "Metadata") -> dict[str, Any]:
-    """A single object (GET) in the negotiated form (406 for a list-only form)."""
+    """A single object (GET) in the negotiated form (406 for a list-only form).
+
+    Example::
+
+        render_one(Output(Form.PARTIAL), pods_type, pod)["kind"]   # "PartialObjectMetadata"
+    """
     if out.form is Form.TABLE:
         return to_table(rt, [obj], str(obj.get("metadata", {}).get("resourceVersion", "")),
                         include_object, api_version=out.api_version)
@@ -242,7 +281,12 @@ def render_one(out: Output, rt: ResourceType, obj: dict[str, Any],
 
 def render_list(out: Output, rt: ResourceType, objs: list[dict[str, Any]],
                 list_doc: dict[str, Any], include_object: str = "Metadata") -> dict[str, Any]:
-    """A list in the negotiated form (``list_doc`` is the plain list)."""
+    """A list in the negotiated form (``list_doc`` is the plain list).
+
+    Example::
+
+        render_list(Output(Form.TABLE), pods_type, pods, pod_list)["kind"]   # "Table"
+    """
     meta = list_doc.get("metadata", {})
     if out.form is Form.TABLE:
         return to_table(rt, objs, str(meta.get("resourceVersion", "")), include_object,
