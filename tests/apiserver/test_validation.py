@@ -52,7 +52,7 @@ def deployment(labels: dict[str, str] | None = None, **spec: Any) -> dict[str, A
 def raw_bytes(srv: FakeAPIServer, method: str, path: str, body: Any) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
     try:
-        conn.request(method, path, body=json.dumps(body).encode(),
+        conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
                      headers={"Content-Type": "application/json"})
         resp = conn.getresponse()
         return resp.status, resp.read()
@@ -468,3 +468,13 @@ def test_crd_schema_defaults_are_applied(srv: FakeAPIServer) -> None:
     code, _, made = raw(srv, "POST", GADGETS, {"metadata": {"name": "h"},
                                                "spec": {"size": 1, "mode": "fast"}})
     assert made["spec"]["mode"] == "fast"
+
+
+def test_unknown_resource_status_bytes(srv: FakeAPIServer) -> None:
+    code, body = raw_bytes(srv, "GET", "/apis/nope.example.com/v1/things", None)
+    assert code == 404
+    # Byte for byte what a real server sends (174 bytes with the newline).
+    assert body == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the '
+        b'server could not find the requested resource","reason":"NotFound","details":{},'
+        b'"code":404}\n')

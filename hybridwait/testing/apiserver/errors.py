@@ -182,7 +182,7 @@ def status_body(
         "reason": reason,
         "code": code,
     }
-    if details or retry_after is not None:
+    if details is not None or retry_after is not None:  # {} is sent as "details":{}
         d: dict[str, Any] = {}
         src = dict(details or {})
         # Field order and omitted empties as metav1.StatusDetails serialises them.
@@ -194,8 +194,7 @@ def status_body(
         d.update(src)
         if retry_after is not None:
             d["retryAfterSeconds"] = max(1, round(retry_after))
-        if d:
-            body["details"] = d
+        body["details"] = d
     code_value = body.pop("code")
     body["code"] = code_value
     return body

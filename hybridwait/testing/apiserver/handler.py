@@ -93,7 +93,9 @@ class Route:
 
 
 def _not_found_path() -> StatusError:
-    return StatusError(404, "NotFound", "the server could not find the requested resource")
+    # A real server sends this one with an empty "details":{}.
+    return StatusError(404, "NotFound", "the server could not find the requested resource",
+                       details={})
 
 
 def resolve(app: App, parts: list[str]) -> Route:
