@@ -478,3 +478,25 @@ def test_unknown_resource_status_bytes(srv: FakeAPIServer) -> None:
         b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the '
         b'server could not find the requested resource","reason":"NotFound","details":{},'
         b'"code":404}\n')
+
+
+def test_crd_list_types_reject_duplicates(srv: FakeAPIServer) -> None:
+    crd = json.loads(json.dumps(STRICT_CRD))
+    props = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "properties"]
+    props["tags"] = {"type": "array", "items": {"type": "string"},
+                     "x-kubernetes-list-type": "set"}
+    props["ports"] = {"type": "array", "x-kubernetes-list-type": "map",
+                      "x-kubernetes-list-map-keys": ["name"],
+                      "items": {"type": "object", "required": ["name"],
+                                "properties": {"name": {"type": "string"},
+                                               "port": {"type": "integer"}}}}
+    client.ApiextensionsV1Api(srv.api_client()).create_custom_resource_definition(crd)
+    code, _, status = raw(srv, "POST", GADGETS, {"metadata": {"name": "g"}, "spec": {
+        "size": 1, "tags": ["a", "b", "a"],
+        "ports": [{"name": "http", "port": 80}, {"name": "http", "port": 81}]}})
+    assert code == 422
+    assert [c["message"] for c in status["details"]["causes"]] == [
+        'Duplicate value: "a"', 'Duplicate value: map[string]interface {}{"name":"http"}']
+    assert [c["field"] for c in status["details"]["causes"]] == ["spec.tags[2]",
+                                                                 "spec.ports[1]"]

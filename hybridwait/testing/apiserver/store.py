@@ -25,7 +25,9 @@ import marshal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(eq=False)
@@ -50,7 +52,7 @@ class Event:
         return line
 
 
-def clone(obj: Any) -> Any:
+def clone(obj: _T) -> _T:
     """A deep copy of a JSON-like value (dicts, lists, strings, numbers, booleans,
     None), three times as fast as :func:`copy.deepcopy` on a Pod through
     :mod:`marshal`'s C code; anything else falls back to ``deepcopy``.
@@ -61,7 +63,9 @@ def clone(obj: Any) -> Any:
     """
     try:
         # Safe: bytes this process just produced, never input from outside.
-        return marshal.loads(marshal.dumps(obj))  # noqa: S302
+        data = marshal.dumps(obj)  # type: ignore[arg-type]  # ValueError if not marshal-able
+        copied: _T = marshal.loads(data)  # noqa: S302
+        return copied
     except ValueError:  # not marshal-able (a dict subclass, an object)
         return copy.deepcopy(obj)
 

@@ -479,6 +479,28 @@ def apply_schema_defaults(value: Any, node: Node) -> None:
             apply_schema_defaults(child, node.items)
 
 
+def _list_duplicates(value: list[Any], node: Node, path: str) -> list[FieldError]:
+    """``x-kubernetes-list-type: set`` items and ``map`` keys must be unique."""
+    list_type = node.raw.get("x-kubernetes-list-type")
+    out: list[FieldError] = []
+    seen: list[Any] = []
+    for i, item in enumerate(value):
+        if list_type == "set":
+            key, shown = item, item
+        elif list_type == "map" and isinstance(item, dict):
+            keys = node.raw.get("x-kubernetes-list-map-keys") or []
+            key = tuple(item.get(k) for k in keys)
+            inner = ", ".join(f"{go_quote(k)}:{go_quote(item[k])}" for k in keys if k in item)
+            shown = GoValue("map[string]interface {}{" + inner + "}")
+        else:
+            continue
+        if key in seen:
+            out.append(FieldError(CauseType.DUPLICATE, f"{path}[{i}]", "", shown, True))
+        else:
+            seen.append(key)
+    return out
+
+
 def crd_schema_errors(value: Any, node: Node, path: str = "") -> list[FieldError]:
     """Required fields and enums of a custom resource's structural schema."""
     out: list[FieldError] = []
@@ -498,6 +520,7 @@ def crd_schema_errors(value: Any, node: Node, path: str = "") -> list[FieldError
     elif isinstance(value, list) and node.items is not None:
         for i, child in enumerate(value):
             out.extend(crd_schema_errors(child, node.items, f"{path}[{i}]"))
+        out.extend(_list_duplicates(value, node, path))
     if node.enum and value not in node.enum:
         out.append(_unsupported(path, value, tuple(str(e) for e in node.enum)))
     return out
