@@ -37,7 +37,12 @@ GENERATION_KEYS = frozenset({
 
 
 def has_generation(rt: ResourceType) -> bool:
-    """Whether a real server sets ``metadata.generation`` on this kind."""
+    """Whether a real server sets ``metadata.generation`` on this kind.
+
+    Example::
+
+        has_generation(deployments), has_generation(pods)   # (True, False)
+    """
     return rt.crd or rt.key in GENERATION_KEYS
 
 
@@ -87,7 +92,13 @@ def _container(c: Any) -> None:
 
 
 def pod_spec(spec: Any, *, template: bool = False) -> None:
-    """Default a PodSpec in place (a Pod's or a template's)."""
+    """Default a PodSpec in place (a Pod's or a template's).
+
+    Example::
+
+        spec = {"containers": [{"name": "c", "image": "x"}]}; pod_spec(spec)
+        spec["dnsPolicy"]   # "ClusterFirst"
+    """
     if not isinstance(spec, dict):
         return
     spec.setdefault("restartPolicy", "Always")

@@ -63,7 +63,12 @@ class StatusError(Exception):
 
 
 class CauseType(str, Enum):
-    """``metav1.CauseType`` values a validation error carries (``details.causes[].reason``)."""
+    """``metav1.CauseType`` values a validation error carries (``details.causes[].reason``).
+
+    Example::
+
+        FieldError(CauseType.REQUIRED, "spec.containers").cause()["reason"]
+    """
 
     REQUIRED = "FieldValueRequired"
     INVALID = "FieldValueInvalid"
@@ -89,7 +94,12 @@ _BODY_PREFIX = {
 
 class GoValue(str):
     """A value already written as Go's ``%#v`` shows it (``map[string]string{...}``):
-    :func:`go_quote` prints it bare."""
+    :func:`go_quote` prints it bare.
+
+    Example::
+
+        go_quote(GoValue('map[string]string{"a":"b"}'))   # printed as is
+    """
 
 
 def go_quote(value: Any) -> str:
@@ -201,7 +211,12 @@ def status_body(
 
 
 def not_found(resource: str, name: str, group: str = "") -> StatusError:
-    """The 404 a missing object gives: ``pods "web" not found``."""
+    """The 404 a missing object gives: ``pods "web" not found``.
+
+    Example::
+
+        not_found("deployments", "web", "apps").message   # 'deployments.apps "web" not found'
+    """
     qual = f"{resource}.{group}" if group else resource
     return StatusError(
         404, "NotFound", f'{qual} "{name}" not found',
@@ -229,5 +244,10 @@ def invalid(kind: str, name: str, causes: list[str] | list[FieldError],
 
 
 def bad_request(message: str) -> StatusError:
-    """A 400 BadRequest (malformed body, mismatched name, wrong kind)."""
+    """A 400 BadRequest (malformed body, mismatched name, wrong kind).
+
+    Example::
+
+        raise bad_request("the request body is empty")
+    """
     return StatusError(400, "BadRequest", message)

@@ -42,7 +42,12 @@ def _gv_paths(registry: Registry) -> dict[str, tuple[str, str]]:
 
 
 def openapi_v3_index(registry: Registry, revision: int) -> dict[str, Any]:
-    """The ``/openapi/v3`` discovery document (one entry per group/version)."""
+    """The ``/openapi/v3`` discovery document (one entry per group/version).
+
+    Example::
+
+        openapi_v3_index(registry, 7)["paths"]["apis/apps/v1"]
+    """
     return {"paths": {p: {"serverRelativeURL": f"/openapi/v3/{p}?hash={revision:016X}"}
                       for p in _gv_paths(registry)}}
 
@@ -150,7 +155,13 @@ def _builtin_components(names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def openapi_v3_group_version(registry: Registry, gv_path: str) -> dict[str, Any] | None:
-    """The ``/openapi/v3/api/v1`` (or ``apis/G/V``) document, or None."""
+    """The ``/openapi/v3/api/v1`` (or ``apis/G/V``) document, or None.
+
+    Example::
+
+        doc = openapi_v3_group_version(registry, "api/v1")
+        doc["components"]["schemas"]["io.k8s.api.core.v1.Pod"]
+    """
     gv = _gv_paths(registry).get(gv_path)
     if gv is None:
         return None
@@ -180,7 +191,12 @@ def openapi_v3_group_version(registry: Registry, gv_path: str) -> dict[str, Any]
 
 def openapi_v2(registry: Registry) -> dict[str, Any]:
     """The ``/openapi/v2`` Swagger 2.0 document (every built-in definition, and each
-    custom resource's schema), served as JSON."""
+    custom resource's schema), served as JSON.
+
+    Example::
+
+        openapi_v2(registry)["definitions"]["io.k8s.api.core.v1.Pod"]
+    """
     definitions = {n: _definition(n, _V2_REF) for n in sorted(load().definitions)}
     for rt in registry.all():
         if rt.crd:

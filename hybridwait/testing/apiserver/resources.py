@@ -26,7 +26,12 @@ VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update
 class Subresource(NamedTuple):
     """A subresource (``status``, ``scale``, ``log``...): its verbs and the kind it
     takes, with the group/version of that kind when it is another's (``Scale`` is
-    ``autoscaling/v1``); empty means the resource's own."""
+    ``autoscaling/v1``); empty means the resource's own.
+
+    Example::
+
+        Subresource("scale", ("get", "patch", "update"), "Scale", "autoscaling", "v1")
+    """
 
     name: str
     verbs: tuple[str, ...]
@@ -37,7 +42,12 @@ class Subresource(NamedTuple):
 
 @dataclass(frozen=True)
 class PrinterColumn:
-    """A Table column: ``name`` and a simple dotted ``json_path`` (``.spec.x``)."""
+    """A Table column: ``name`` and a simple dotted ``json_path`` (``.spec.x``).
+
+    Example::
+
+        PrinterColumn("Size", "integer", ".spec.size")
+    """
 
     name: str
     type: str
@@ -107,7 +117,12 @@ NAMESPACE_KEY = "/namespaces"
 
 
 def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
-    """The resource a CRD object serves (one type, all its served versions)."""
+    """The resource a CRD object serves (one type, all its served versions).
+
+    Example::
+
+        types_from_crd(widget_crd)[0].qualified   # "widgets.example.com"
+    """
     spec = crd.get("spec") or {}
     names = spec.get("names") or {}
     versions = [v for v in spec.get("versions") or [] if v.get("served", True)]

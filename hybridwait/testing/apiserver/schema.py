@@ -32,7 +32,12 @@ REF_PREFIX = "#/$defs/"
 
 @dataclass(frozen=True)
 class BuiltinSubresource:
-    """A subresource of a built-in resource (``status``, ``scale``, ``log``...)."""
+    """A subresource of a built-in resource (``status``, ``scale``, ``log``...).
+
+    Example::
+
+        BuiltinSubresource("scale", ("get", "patch", "update"), "Scale")
+    """
 
     name: str
     verbs: tuple[str, ...]

@@ -40,7 +40,12 @@ from hybridwait.testing.apiserver.schema import Node
 
 
 class FieldValidation(str, Enum):
-    """The ``fieldValidation`` query parameter. Unset means ``Warn`` on a 1.32 server."""
+    """The ``fieldValidation`` query parameter. Unset means ``Warn`` on a 1.32 server.
+
+    Example::
+
+        FieldValidation.parse("Strict") is FieldValidation.STRICT   # True
+    """
 
     IGNORE = "Ignore"
     WARN = "Warn"
@@ -111,7 +116,12 @@ def dns1123_label(value: str) -> list[str]:
 
 
 def dns1123_subdomain(value: str) -> list[str]:
-    """Problems with ``value`` as an RFC 1123 subdomain."""
+    """Problems with ``value`` as an RFC 1123 subdomain.
+
+    Example::
+
+        dns1123_subdomain("web.example.com")   # []
+    """
     errs = []
     if len(value) > 253:
         errs.append("must be no more than 253 characters")
@@ -124,7 +134,12 @@ def dns1123_subdomain(value: str) -> list[str]:
 
 
 def dns1035_label(value: str) -> list[str]:
-    """Problems with ``value`` as an RFC 1035 label (Service names)."""
+    """Problems with ``value`` as an RFC 1035 label (Service names).
+
+    Example::
+
+        dns1035_label("1web")   # ["a DNS-1035 label must ..."]
+    """
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
@@ -137,14 +152,24 @@ def dns1035_label(value: str) -> list[str]:
 
 
 def path_segment_name(value: str) -> list[str]:
-    """Problems with ``value`` as a path segment (RBAC names)."""
+    """Problems with ``value`` as a path segment (RBAC names).
+
+    Example::
+
+        path_segment_name("a/b")   # ["may not contain '/'"]
+    """
     if value in (".", ".."):
         return [f"may not be '{value}'"]
     return [f"may not contain '{c}'" for c in ("/", "%") if c in value]
 
 
 def qualified_name(value: str) -> list[str]:
-    """Problems with ``value`` as a label or annotation key (``prefix/name``)."""
+    """Problems with ``value`` as a label or annotation key (``prefix/name``).
+
+    Example::
+
+        qualified_name("app.kubernetes.io/name")   # []
+    """
     errs: list[str] = []
     parts = value.split("/")
     if len(parts) == 1:
@@ -173,7 +198,12 @@ def qualified_name(value: str) -> list[str]:
 
 
 def label_value(value: str) -> list[str]:
-    """Problems with ``value`` as a label value."""
+    """Problems with ``value`` as a label value.
+
+    Example::
+
+        label_value("a b")   # ["a valid label must be an empty string or ..."]
+    """
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
@@ -186,7 +216,12 @@ def label_value(value: str) -> list[str]:
 
 
 def config_key(value: str) -> list[str]:
-    """Problems with ``value`` as a ConfigMap/Secret key."""
+    """Problems with ``value`` as a ConfigMap/Secret key.
+
+    Example::
+
+        config_key("app.conf")   # []
+    """
     errs = []
     if len(value) > 253:
         errs.append("must be no more than 253 characters")
@@ -219,7 +254,12 @@ def _unsupported(path: str, value: Any, supported: tuple[str, ...]) -> FieldErro
 
 class DuplicateKeys(dict[str, Any]):
     """A decoded JSON object in which some keys were repeated (the last value is
-    kept, as Go's decoder keeps it); the schema walk reports them with their path."""
+    kept, as Go's decoder keeps it); the schema walk reports them with their path.
+
+    Example::
+
+        json.loads('{"a":1,"a":2}', object_pairs_hook=json_object).duplicates  # ("a",)
+    """
 
     duplicates: tuple[str, ...] = ()
 
@@ -249,7 +289,12 @@ def json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 @dataclass
 class SchemaResult:
     """What the schema walk found: unknown fields (already pruned) and duplicate
-    fields, in document order, and values of the wrong type."""
+    fields, in document order, and values of the wrong type.
+
+    Example::
+
+        check_schema({"bogus": 1}, pod_node, FieldValidation.WARN).unknown   # ["bogus"]
+    """
 
     unknown: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -378,7 +423,12 @@ def _go_type(node: Node) -> str:
 class DecodeError(StatusError):
     """The 400 a body that does not decode gets; ``detail`` is the decoder's own
     text (``strict decoding error: ...``, ``json: cannot unmarshal ...``), which a
-    patch reports differently (:func:`patch_decode_error`)."""
+    patch reports differently (:func:`patch_decode_error`).
+
+    Example::
+
+        strict_error(pods, "v1", ['unknown field "x"']).detail
+    """
 
     def __init__(self, rt: ResourceType, version: str, detail: str) -> None:
         super().__init__(400, "BadRequest", f'{rt.kind} in version "{version}" cannot be '
@@ -424,7 +474,12 @@ def patch_decode_error(err: DecodeError, strategic: bool, patch: Any,
 def decode_error(rt: ResourceType, version: str, result: SchemaResult,
                  mode: FieldValidation) -> StatusError | None:
     """The 400 a built-in type's body gets when it does not decode: a value of the
-    wrong type (always), or unknown fields under ``Strict``. None if it decodes."""
+    wrong type (always), or unknown fields under ``Strict``. None if it decodes.
+
+    Example::
+
+        decode_error(pods, "v1", result, FieldValidation.STRICT)   # None if it decodes
+    """
     if result.type_errors:
         path, _key, node, value = result.type_errors[0]
         if node.format == "byte" and isinstance(value, str):
@@ -440,12 +495,22 @@ def decode_error(rt: ResourceType, version: str, result: SchemaResult,
 
 
 def strict_error(rt: ResourceType, version: str, problems: list[str]) -> DecodeError:
-    """The 400 for unknown or duplicate fields under ``fieldValidation=Strict``."""
+    """The 400 for unknown or duplicate fields under ``fieldValidation=Strict``.
+
+    Example::
+
+        strict_error(pods, "v1", ['unknown field "spec.x"']).code   # 400
+    """
     return DecodeError(rt, version, "strict decoding error: " + ", ".join(problems))
 
 
 def crd_type_errors(result: SchemaResult) -> list[FieldError]:
-    """A custom resource's type errors, as the 422 causes a real server lists."""
+    """A custom resource's type errors, as the 422 causes a real server lists.
+
+    Example::
+
+        crd_type_errors(result)[0].field   # "spec.size"
+    """
     out = []
     for path, _key, node, value in result.type_errors:
         got = {str: "string", bool: "boolean", int: "integer", float: "number",
@@ -502,7 +567,12 @@ def _list_duplicates(value: list[Any], node: Node, path: str) -> list[FieldError
 
 
 def crd_schema_errors(value: Any, node: Node, path: str = "") -> list[FieldError]:
-    """Required fields and enums of a custom resource's structural schema."""
+    """Required fields and enums of a custom resource's structural schema.
+
+    Example::
+
+        crd_schema_errors({"spec": {}}, node)   # [Required value: spec.size]
+    """
     out: list[FieldError] = []
     if isinstance(value, dict):
         for req in node.required:
@@ -539,7 +609,12 @@ def _name_rule(rt: ResourceType) -> Callable[[str], list[str]]:
 
 
 def validate_name(rt: ResourceType, name: str) -> list[FieldError]:
-    """``metadata.name`` as the real server checks it for this kind."""
+    """``metadata.name`` as the real server checks it for this kind.
+
+    Example::
+
+        validate_name(namespaces, "a.b")   # [FieldError(... "metadata.name" ...)]
+    """
     errs = [_invalid("metadata.name", name, e) for e in _name_rule(rt)(name)]
     if not errs and rt.key == "batch/cronjobs" and len(name) > 52:
         errs.append(_invalid("metadata.name", name, "must be no more than 52 characters"))
@@ -551,7 +626,12 @@ _ANNOTATIONS_MAX = 256 * 1024
 
 def validate_meta(meta: dict[str, Any], path: str = "metadata") -> list[FieldError]:
     """Labels and annotations: keys are qualified names, label values valid, the
-    annotations' total size at most 256 KiB."""
+    annotations' total size at most 256 KiB.
+
+    Example::
+
+        validate_meta({"labels": {"a": "b c"}})   # one FieldValueInvalid
+    """
     errs: list[FieldError] = []
     labels = meta.get("labels")
     if isinstance(labels, dict):
@@ -620,7 +700,12 @@ def _containers(spec: dict[str, Any], path: str, key: str, names: set[str]
 
 def validate_pod_spec(spec: Any, path: str, restart: tuple[str, ...] = _RESTART
                       ) -> list[FieldError]:
-    """A PodSpec (a Pod's, or a template's with the restart policies it allows)."""
+    """A PodSpec (a Pod's, or a template's with the restart policies it allows).
+
+    Example::
+
+        validate_pod_spec({}, "spec")   # [spec.containers: Required value]
+    """
     if not isinstance(spec, dict):
         return [_required(path)]
     errs: list[FieldError] = []
