@@ -324,6 +324,12 @@ def test_workload_and_pod_defaults(srv: FakeAPIServer) -> None:
     uid = job.metadata.uid
     assert job.spec.selector.match_labels == {"batch.kubernetes.io/controller-uid": uid}
     assert job.spec.template.metadata.labels["job-name"] == "j"
+    p = client.CoreV1Api(srv.api_client()).create_namespaced_pod("default", {
+        "metadata": {"name": "p"}, "spec": {"containers": [{
+            "name": "c", "image": "x", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                     "requests": {"cpu": "500m"}}}]}})
+    assert p.spec.containers[0].resources.requests == {"cpu": "500m", "memory": "1Gi"}
+    assert p.spec.service_account_name == "default" and p.spec.priority == 0
     ns = client.CoreV1Api(srv.api_client()).create_namespace({"metadata": {"name": "team"}})
     assert ns.metadata.labels == {"kubernetes.io/metadata.name": "team"}
     assert ns.spec.finalizers == ["kubernetes"] and ns.metadata.generation is None

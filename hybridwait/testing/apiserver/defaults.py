@@ -116,6 +116,16 @@ def pod_spec(spec: Any, *, template: bool = False) -> None:
             if isinstance(v.get(src), dict):
                 v[src].setdefault("defaultMode", 420)
     if not template:
+        # SetDefaults_Pod: a limit without a request makes the request equal to it.
+        for key in ("containers", "initContainers"):
+            for c in spec.get(key) or []:
+                res = c.get("resources") if isinstance(c, dict) else None
+                limits = res.get("limits") if isinstance(res, dict) else None
+                if isinstance(limits, dict) and limits and isinstance(res, dict):
+                    requests = res.setdefault("requests", {})
+                    if isinstance(requests, dict):
+                        for name, value in limits.items():
+                            requests.setdefault(name, value)
         # Admission (ServiceAccount, Priority, DefaultTolerationSeconds) on a bare Pod.
         spec.setdefault("serviceAccountName", "default")
         spec.setdefault("serviceAccount", spec["serviceAccountName"])
