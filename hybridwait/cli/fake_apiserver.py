@@ -6,6 +6,7 @@ Example::
     serving on http://127.0.0.1:8080
     kubeconfig: ./kubeconfig
     $ kubectl --kubeconfig ./kubeconfig get pods
+    $ hybridwait fake-apiserver --cluster --time-scale 60   # deployments roll out
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ def register(subparsers: Any) -> None:
                    help="seconds between BOOKMARK events on watches that ask (default 60)")
     p.add_argument("--history", type=int, default=10_000,
                    help="watch events kept for resuming (default 10000)")
+    p.add_argument("--cluster", action="store_true",
+                   help="run the simulated control plane: nodes, scheduler, kubelet and the "
+                        "workload controllers (see docs/testing.md)")
+    p.add_argument("--nodes", type=int, default=3,
+                   help="with --cluster: how many simulated nodes (default 3)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="with --cluster: seed of the simulated delays (default 0)")
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="with --cluster: simulated seconds per real second (default 1)")
     p.set_defaults(func=run)
 
 
@@ -42,8 +52,19 @@ def run(args: argparse.Namespace) -> int:
     from hybridwait.testing.apiserver import FakeAPIServer
 
     done = threading.Event()
+    cluster = None
+    if getattr(args, "cluster", False):
+        from hybridwait.testing.cluster import ClusterSettings
+
+        try:
+            cluster = ClusterSettings(nodes=args.nodes, seed=args.seed,
+                                      time_scale=args.time_scale)
+        except ValueError as exc:
+            print(f"fake-apiserver: {exc}", file=sys.stderr)
+            return 2
     srv = FakeAPIServer(port=args.port, kubeconfig=args.kubeconfig,
-                        bookmark_interval=args.bookmark_interval, history=args.history)
+                        bookmark_interval=args.bookmark_interval, history=args.history,
+                        cluster=cluster)
     try:
         srv.start()
     except OSError as exc:

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -28,6 +28,9 @@ from hybridwait.testing.apiserver.resources import Registry
 from hybridwait.testing.apiserver.store import Store
 from hybridwait.testing.apiserver.watch import WatchContext
 
+if TYPE_CHECKING:
+    from hybridwait.testing.cluster import ClusterSettings, ControlPlane
+
 HOST = "127.0.0.1"
 
 
@@ -37,7 +40,10 @@ class FakeAPIServer:
     Keyword options: ``port`` (0 = a free port), ``bookmark_interval`` (seconds
     between BOOKMARK events on watches that asked for them), ``history`` (events
     kept for resuming watches; older resourceVersions get 410), ``kubeconfig``
-    (where to write the kubeconfig; default a private temporary file).
+    (where to write the kubeconfig; default a private temporary file),
+    ``cluster`` (``True`` or a :class:`~hybridwait.testing.cluster.ClusterSettings`:
+    run the simulated control plane, reached through :attr:`cluster`; off by
+    default, so the store only changes when a client writes).
 
     Example::
 
@@ -48,8 +54,8 @@ class FakeAPIServer:
     """
 
     def __init__(self, *, port: int = 0, bookmark_interval: float = 60.0,
-                 history: int = 10_000, kubeconfig: str | os.PathLike[str] | None = None
-                 ) -> None:
+                 history: int = 10_000, kubeconfig: str | os.PathLike[str] | None = None,
+                 cluster: bool | ClusterSettings | None = None) -> None:
         if bookmark_interval <= 0:
             raise ValueError("bookmark_interval must be > 0")
         self._port = port
@@ -67,6 +73,12 @@ class FakeAPIServer:
         self._kubeconfig_path = os.fspath(kubeconfig) if kubeconfig is not None else None
         self._tmpdir: str | None = None
         self._clients: list[Any] = []
+        self._cluster: ControlPlane | None = None
+        if cluster:
+            from hybridwait.testing.cluster import ClusterSettings, ControlPlane
+
+            settings = cluster if isinstance(cluster, ClusterSettings) else ClusterSettings()
+            self._cluster = ControlPlane(self.api, settings)
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> FakeAPIServer:
@@ -86,11 +98,15 @@ class FakeAPIServer:
                 name=f"hybridwait-apiserver-{self._port}", daemon=True)
             self._thread.start()
             self._write_kubeconfig()
+            if self._cluster is not None:
+                self._cluster.start()
         return self
 
     def stop(self) -> None:
         """Stop serving: cut every connection and join every thread (idempotent)."""
         with self._lock:
+            if self._cluster is not None:
+                self._cluster.stop()
             self._stop_locked()
             for c in self._clients:
                 try:
@@ -125,6 +141,8 @@ class FakeAPIServer:
         store (CRDs too); resourceVersions then jump ahead and are never reused."""
         with self._lock:
             self._stop_locked()
+            if not keep_state and self._cluster is not None:
+                self._cluster.stop()  # started again, on the empty store, by start()
         if not keep_state:
             self.store.reset()
             self.registry.reset()
@@ -141,6 +159,16 @@ class FakeAPIServer:
     def __repr__(self) -> str:
         state = "running" if self._httpd is not None else "stopped"
         return f"<FakeAPIServer {self.url} {state}>"
+
+    @property
+    def cluster(self) -> ControlPlane:
+        """The simulated control plane (``FakeAPIServer(cluster=True)``): its
+        settings, workload faults (``crash_loop``, ``image_pull_error``,
+        ``never_ready``, ``unschedulable``, ``fail_node``, ``clear``) and threads."""
+        if self._cluster is None:
+            raise RuntimeError("the simulated control plane is off: start the server with "
+                               "FakeAPIServer(cluster=True)")
+        return self._cluster
 
     # -- addresses and clients -------------------------------------------------------
     @property

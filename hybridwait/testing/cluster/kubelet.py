@@ -1,0 +1,327 @@
+"""The simulated kubelet of every simulated node: takes a bound pod through
+``Pending`` (``ContainerCreating``) → ``Running`` → ``Ready`` with delays drawn
+from the seeded settings, writes the pod conditions and container statuses a
+kubelet writes, runs run-to-completion pods to ``Succeeded``, and plays the
+workload faults: ``CrashLoopBackOff`` (restart counts, a doubling back-off),
+``ImagePullBackOff``, never Ready, Ready flapping, and ``Failed`` for
+crashing pods with ``restartPolicy: Never``. The pods of a failed node are
+left alone (its kubelet is gone).
+
+Timed steps are kept per pod uid; an event on a pod whose next step is not
+due yet changes nothing, so the kubelet's own writes do not speed it up.
+
+Example::
+
+    with FakeAPIServer(cluster=ClusterSettings(time_scale=100)) as srv:
+        ...  # a created pod is Running and Ready within a few real ms
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Iterable
+from typing import Any
+
+from hybridwait.testing.apiserver.api import now_rfc3339
+from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.faults import FaultKind, WorkloadFault
+from hybridwait.testing.cluster.pods import conditions_set, is_active, is_ready
+from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
+
+__all__ = ["Kubelet"]
+
+MAX_BACKOFF = 300.0
+
+
+def _containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for c in (pod.get("spec") or {}).get("containers") or [] if isinstance(c, dict)]
+
+
+def _has_probe(pod: dict[str, Any]) -> bool:
+    return any(c.get("readinessProbe") for c in _containers(pod))
+
+
+def _runs_to_completion(pod: dict[str, Any]) -> bool:
+    return str((pod.get("spec") or {}).get("restartPolicy", "Always")) != "Always"
+
+
+class Kubelet(Controller):
+    """Runs the pods bound to simulated nodes (see module docstring)."""
+
+    name = "kubelet"
+    watches = (PODS,)
+    manager = "kubelet"
+
+    def __init__(self, ctx: Any) -> None:
+        super().__init__(ctx)
+        self._next: dict[str, float] = {}  # pod uid -> simulated time of its next step
+        self._ips = itertools.count(2)
+
+    def refs_for(self, ev: Event) -> Iterable[Ref]:
+        if ev.type == "DELETED":
+            self._next.pop(str(ev.obj["metadata"].get("uid")), None)
+            return
+        if (ev.obj.get("spec") or {}).get("nodeName"):
+            yield Ref(PODS, ev.namespace, ev.name)
+
+    def all_refs(self) -> Iterable[Ref]:
+        return [Ref.of(PODS, p) for p in self.client.items(PODS)
+                if (p.get("spec") or {}).get("nodeName")]
+
+    def sync(self, ref: Ref) -> float | None:
+        pod = self.client.get(PODS, ref.namespace, ref.name)
+        if pod is None:
+            return None
+        node = (pod.get("spec") or {}).get("nodeName")
+        if not node or self.ctx.faults.node_failed(node) or not is_active(pod):
+            return None
+        uid = str(pod["metadata"]["uid"])
+        now = self.ctx.now()
+        due = self._next.get(uid)
+        if due is not None and now < due:
+            return due - now
+        self._next.pop(uid, None)
+        delay = self._advance(pod, due is not None)
+        if delay is not None:
+            self._next[uid] = now + delay
+        return delay
+
+    # -- the state machine ---------------------------------------------------------
+    def _rng(self, pod: dict[str, Any], step: str) -> Any:
+        meta = pod["metadata"]
+        restarts = sum(int(cs.get("restartCount", 0)) for cs in
+                       (pod.get("status") or {}).get("containerStatuses") or [])
+        return self.ctx.settings.rng(str(meta.get("namespace")), str(meta["name"]), step,
+                                     str(restarts))
+
+    def _advance(self, pod: dict[str, Any], elapsed: bool) -> float | None:
+        """One step for ``pod``; ``elapsed``: a timed step of it came due."""
+        status = pod.get("status") or {}
+        faults = self.ctx.faults.for_pod(pod)
+        settings = self.ctx.settings
+        if not status.get("startTime"):
+            self._write(pod, self._created(pod))
+            return settings.create_delay.draw(self._rng(pod, "create"))
+        if status.get("phase") == "Pending":
+            if FaultKind.IMAGE_PULL_ERROR in faults:
+                self._write(pod, self._pull_backoff(pod))
+                return None
+            ready = (not _has_probe(pod) and FaultKind.NEVER_READY not in faults
+                     and FaultKind.CRASH_LOOP not in faults)
+            self._write(pod, self._running(pod, ready))
+            return self._after_start(pod, faults)
+        waiting = [cs for cs in status.get("containerStatuses") or []
+                   if ((cs.get("state") or {}).get("waiting") or {}).get("reason")
+                   == "CrashLoopBackOff"]
+        if waiting:  # the back-off ended: start the containers again
+            ready = (not _has_probe(pod) and FaultKind.NEVER_READY not in faults
+                     and FaultKind.CRASH_LOOP not in faults)
+            self._write(pod, self._running(pod, ready))
+            return self._after_start(pod, faults)
+        if FaultKind.CRASH_LOOP in faults:
+            if not elapsed:
+                return settings.crash_after.draw(self._rng(pod, "crash"))
+            if (pod.get("spec") or {}).get("restartPolicy") == "Never":
+                self._write(pod, self._finished(pod, 1))
+                return None
+            self._write(pod, self._crashed(pod))
+            return self._backoff(pod)
+        if _runs_to_completion(pod):
+            if not elapsed:
+                return settings.run_time.draw(self._rng(pod, "run"))
+            self._write(pod, self._finished(pod, 0))
+            return None
+        if FaultKind.NEVER_READY in faults:
+            if is_ready(pod):
+                self._write(pod, self._readiness(pod, False))
+            return None
+        flap = faults.get(FaultKind.FLAPPING)
+        if flap is not None:
+            self._write(pod, self._readiness(pod, not is_ready(pod)))
+            return flap.period
+        if not is_ready(pod):
+            if elapsed or not _has_probe(pod):
+                self._write(pod, self._readiness(pod, True))
+                return None
+            return settings.ready_delay.draw(self._rng(pod, "ready"))
+        return None
+
+    def _after_start(self, pod: dict[str, Any], faults: dict[FaultKind, WorkloadFault]
+                     ) -> float | None:
+        settings = self.ctx.settings
+        if FaultKind.CRASH_LOOP in faults:
+            return settings.crash_after.draw(self._rng(pod, "crash"))
+        if _runs_to_completion(pod):
+            return settings.run_time.draw(self._rng(pod, "run"))
+        flap = faults.get(FaultKind.FLAPPING)
+        if flap is not None:
+            return flap.period
+        if _has_probe(pod) and FaultKind.NEVER_READY not in faults:
+            return settings.ready_delay.draw(self._rng(pod, "ready"))
+        return None
+
+    def _backoff(self, pod: dict[str, Any]) -> float:
+        restarts = max((int(cs.get("restartCount", 0)) for cs in
+                        (pod.get("status") or {}).get("containerStatuses") or []), default=1)
+        return float(min(MAX_BACKOFF,
+                         self.ctx.settings.crash_backoff * 2 ** max(restarts - 1, 0)))
+
+    # -- statuses ------------------------------------------------------------------
+    def _write(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        if status != pod.get("status"):
+            pod["status"] = status
+            self.client.update(PODS, pod, self.manager, status=True)
+
+    @staticmethod
+    def _names(pod: dict[str, Any]) -> str:
+        return " ".join(str(c.get("name")) for c in _containers(pod))
+
+    def _created(self, pod: dict[str, Any]) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        node = self.client.get("/nodes", "", str(pod["spec"]["nodeName"])) or {}
+        host = next((a.get("address") for a in (node.get("status") or {}).get("addresses") or []
+                     if a.get("type") == "InternalIP"), "172.18.0.2")
+        waiting = f"containers with unready status: [{self._names(pod)}]"
+        conds: list[dict[str, Any]] = []
+        conds = conditions_set(conds, "PodReadyToStartContainers", "False", "", "")
+        conds = conditions_set(conds, "Initialized", "True", "", "")
+        conds = conditions_set(conds, "Ready", "False", "ContainersNotReady", waiting)
+        conds = conditions_set(conds, "ContainersReady", "False", "ContainersNotReady", waiting)
+        sched = [c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"]
+        conds += sched or conditions_set([], "PodScheduled", "True", "", "")
+        for c in conds:
+            c.setdefault("lastProbeTime", None)
+            if not c.get("reason"):
+                c.pop("reason", None)
+                c.pop("message", None)
+        status.update(phase="Pending", conditions=conds, hostIP=host,
+                      hostIPs=[{"ip": host}], startTime=now_rfc3339(), qosClass="BestEffort")
+        status["containerStatuses"] = [
+            {"name": c.get("name"), "image": c.get("image"), "imageID": "",
+             "ready": False, "restartCount": 0, "started": False,
+             "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
+            for c in _containers(pod)]
+        return status
+
+    def _pull_backoff(self, pod: dict[str, Any]) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        status["conditions"] = conditions_set(list(status.get("conditions") or []),
+                                              "PodReadyToStartContainers", "True", "", "")
+        _strip(status["conditions"])
+        status["containerStatuses"] = [
+            dict(cs, state={"waiting": {"reason": "ImagePullBackOff",
+                                        "message": f'Back-off pulling image "{cs.get("image")}"'}})
+            for cs in status.get("containerStatuses") or []]
+        return status
+
+    def _pod_ip(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
+        if status.get("podIP"):
+            return
+        n = next(self._ips)  # unique for the first 64,000 pods
+        ip = f"10.244.{n // 250 % 256}.{n % 250 + 2}"
+        status["podIP"] = ip
+        status["podIPs"] = [{"ip": ip}]
+
+    def _running(self, pod: dict[str, Any], ready: bool) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        now = now_rfc3339()
+        status["phase"] = "Running"
+        self._pod_ip(pod, status)
+        conds = conditions_set(list(status.get("conditions") or []),
+                               "PodReadyToStartContainers", "True", "", "")
+        status["conditions"] = conds
+        status["containerStatuses"] = [
+            dict(cs, ready=ready, started=True, imageID="sha256:" + _hex(cs.get("image")),
+                 containerID="containerd://" + _hex(pod["metadata"]["uid"], cs.get("name"),
+                                                    cs.get("restartCount", 0)),
+                 state={"running": {"startedAt": now}})
+            for cs in status.get("containerStatuses") or []]
+        return self._with_readiness(pod, status, ready)
+
+    def _readiness(self, pod: dict[str, Any], ready: bool) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        status["containerStatuses"] = [dict(cs, ready=ready)
+                                       for cs in status.get("containerStatuses") or []]
+        return self._with_readiness(pod, status, ready)
+
+    def _with_readiness(self, pod: dict[str, Any], status: dict[str, Any], ready: bool
+                        ) -> dict[str, Any]:
+        conds = list(status.get("conditions") or [])
+        if ready:
+            conds = conditions_set(conds, "Ready", "True", "", "")
+            conds = conditions_set(conds, "ContainersReady", "True", "", "")
+        else:
+            message = f"containers with unready status: [{self._names(pod)}]"
+            conds = conditions_set(conds, "Ready", "False", "ContainersNotReady", message)
+            conds = conditions_set(conds, "ContainersReady", "False", "ContainersNotReady",
+                                   message)
+        _strip(conds)
+        status["conditions"] = conds
+        return status
+
+    def _crashed(self, pod: dict[str, Any]) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        now = now_rfc3339()
+        meta = pod["metadata"]
+        out = []
+        for cs in status.get("containerStatuses") or []:
+            restarts = int(cs.get("restartCount", 0)) + 1
+            backoff = min(MAX_BACKOFF, self.ctx.settings.crash_backoff * 2 ** (restarts - 1))
+            started = ((cs.get("state") or {}).get("running") or {}).get("startedAt", now)
+            out.append(dict(
+                cs, ready=False, started=False, restartCount=restarts,
+                lastState={"terminated": {"exitCode": 1, "reason": "Error", "startedAt": started,
+                                          "finishedAt": now,
+                                          "containerID": cs.get("containerID", "")}},
+                state={"waiting": {"reason": "CrashLoopBackOff", "message": (
+                    f"back-off {_seconds(backoff)} restarting failed container={cs.get('name')} "
+                    f"pod={meta['name']}_{meta.get('namespace')}({meta['uid']})")}}))
+        status["containerStatuses"] = out
+        return self._with_readiness(pod, status, False)
+
+    def _finished(self, pod: dict[str, Any], exit_code: int) -> dict[str, Any]:
+        status = dict(pod.get("status") or {})
+        now = now_rfc3339()
+        reason = "Completed" if exit_code == 0 else "Error"
+        status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
+        status["containerStatuses"] = [
+            dict(cs, ready=False, started=False, state={"terminated": {
+                "exitCode": exit_code, "reason": reason,
+                "startedAt": ((cs.get("state") or {}).get("running") or {}).get("startedAt", now),
+                "finishedAt": now, "containerID": cs.get("containerID", "")}})
+            for cs in status.get("containerStatuses") or []]
+        conds = list(status.get("conditions") or [])
+        why = "PodCompleted" if exit_code == 0 else "PodFailed"
+        conds = conditions_set(conds, "PodReadyToStartContainers", "False", "", "")
+        conds = conditions_set(conds, "Ready", "False", why, "")
+        conds = conditions_set(conds, "ContainersReady", "False", why, "")
+        for c in conds:
+            if c.get("reason") in ("PodCompleted", "PodFailed"):
+                c.pop("message", None)
+        _strip(conds)
+        status["conditions"] = conds
+        return status
+
+
+def _strip(conds: list[dict[str, Any]]) -> None:
+    """Drop empty reason/message fields (the kubelet omits them)."""
+    for c in conds:
+        c.setdefault("lastProbeTime", None)
+        if not c.get("reason"):
+            c.pop("reason", None)
+        if not c.get("message"):
+            c.pop("message", None)
+
+
+def _hex(*parts: Any) -> str:
+    """A stable 64-digit hex id from ``parts`` (container and image ids)."""
+    return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()
+
+
+def _seconds(value: float) -> str:
+    """A back-off as Go prints a duration (``10s``, ``2m40s``, ``5m0s``)."""
+    total = int(value)
+    if total < 60:
+        return f"{total}s"
+    return f"{total // 60}m{total % 60}s"

@@ -1,0 +1,146 @@
+"""Jobs, StatefulSets, DaemonSets, ReplicaSets, Services and namespaces on
+the simulated control plane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from hybridwait.kube.status import object_status
+from hybridwait.testing import FakeAPIServer
+from tests.cluster.conftest import condition, job, pods_of, stored, wait_until
+
+
+def _true(obj: dict[str, Any] | None, ctype: str) -> bool:
+    return (condition(obj, ctype) or {}).get("status") == "True"
+
+
+def test_a_job_runs_its_completions_with_parallelism_and_completes(
+        cluster: FakeAPIServer, batch: Any) -> None:
+    batch.create_namespaced_job("default", job("migrate", completions=3, parallelism=2))
+    most_active: list[int] = []
+
+    def done() -> bool:
+        j = stored(cluster, "batch/jobs", "migrate")
+        most_active.append(int(((j or {}).get("status") or {}).get("active") or 0))
+        return _true(j, "Complete")
+
+    wait_until(cluster, done, what="job Complete")
+    j = stored(cluster, "batch/jobs", "migrate")
+    assert j is not None
+    st = j["status"]
+    assert st["succeeded"] == 3 and "failed" not in st and "active" not in st
+    assert st["startTime"] and st["completionTime"]
+    assert [c["type"] for c in st["conditions"]] == ["SuccessCriteriaMet", "Complete"]
+    assert max(most_active) <= 2
+    pods = pods_of(cluster, "job-name", "migrate")
+    assert len(pods) == 3 and all(p["status"]["phase"] == "Succeeded" for p in pods)
+    assert object_status(j).status.value == "Current"
+
+
+def test_a_job_whose_pods_fail_exceeds_its_backoff_limit(
+        cluster: FakeAPIServer, batch: Any) -> None:
+    cluster.cluster.crash_loop(selector="job-name=broken")
+    batch.create_namespaced_job("default", job("broken", backoffLimit=1))
+    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "broken"), "Failed"),
+               what="job Failed")
+    j = stored(cluster, "batch/jobs", "broken")
+    assert j is not None
+    assert j["status"]["failed"] == 2
+    failed = condition(j, "Failed")
+    assert failed is not None and failed["reason"] == "BackoffLimitExceeded"
+    assert [c["type"] for c in j["status"]["conditions"]] == ["FailureTarget", "Failed"]
+    assert all(p["status"]["phase"] == "Failed" for p in pods_of(cluster, "job-name", "broken"))
+    assert object_status(j).status.value == "Failed"
+
+
+def test_a_malformed_job_is_rejected_at_create(cluster: FakeAPIServer, batch: Any) -> None:
+    with pytest.raises(ApiException) as err:
+        batch.create_namespaced_job("default", job("bad", completions=-1))
+    assert err.value.status == 422
+    assert cluster.cluster.errors() == dict.fromkeys(cluster.cluster.errors(), 0)
+
+
+def test_a_statefulset_creates_its_pods_in_order_and_rolls_from_the_top(
+        cluster: FakeAPIServer, apps: Any) -> None:
+    body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+            "spec": {"replicas": 3, "serviceName": "db",
+                     "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": {
+                         "containers": [{"name": "db", "image": "postgres:16"}]}}}}
+    apps.create_namespaced_stateful_set("default", body)
+    created: list[str] = []
+    uids: set[str] = set()
+
+    def ready(image: str) -> bool:
+        for p in pods_of(cluster, "app", "db"):
+            if p["metadata"]["uid"] not in uids:
+                uids.add(p["metadata"]["uid"])
+                created.append(p["metadata"]["name"])
+        s = stored(cluster, "apps/statefulsets", "db") or {}
+        st = s.get("status") or {}
+        pods = pods_of(cluster, "app", "db")
+        return (st.get("readyReplicas") == 3 and st.get("updatedReplicas") == 3
+                and st.get("currentRevision") == st.get("updateRevision")
+                and all(p["spec"]["containers"][0]["image"] == image for p in pods)
+                and len(pods) == 3)
+
+    wait_until(cluster, lambda: ready("postgres:16"), what="db ready")
+    assert created == ["db-0", "db-1", "db-2"]
+    assert object_status(stored(cluster, "apps/statefulsets", "db")).status.value == "Current"
+    created.clear()
+    apps.patch_namespaced_stateful_set("db", "default", {"spec": {"template": {
+        "spec": {"containers": [{"name": "db", "image": "postgres:17"}]}}}})
+    wait_until(cluster, lambda: ready("postgres:17"), what="db updated")
+    assert created == ["db-2", "db-1", "db-0"]  # replaced from the highest ordinal
+
+
+def test_a_daemonset_runs_one_pod_per_node(cluster: FakeAPIServer, apps: Any) -> None:
+    body = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+            "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                     "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {
+                         "containers": [{"name": "a", "image": "agent:1"}]}}}}
+    apps.create_namespaced_daemon_set("default", body)
+
+    def ready() -> bool:
+        st = (stored(cluster, "apps/daemonsets", "agent") or {}).get("status") or {}
+        return st.get("numberReady") == 3 and st.get("desiredNumberScheduled") == 3
+    wait_until(cluster, ready, what="agent on every node")
+    nodes = sorted(p["spec"]["nodeName"] for p in pods_of(cluster, "app", "agent"))
+    assert nodes == cluster.cluster.nodes
+    assert object_status(stored(cluster, "apps/daemonsets", "agent")).status.value == "Current"
+
+
+def test_services_get_endpoints_and_an_endpoint_slice_of_ready_pods(
+        cluster: FakeAPIServer, apps: Any, core: Any) -> None:
+    core.create_namespaced_service("default", {"metadata": {"name": "web"}, "spec": {
+        "selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})
+    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+          "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                   "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                       "containers": [{"name": "w", "image": "web:1"}]}}}}
+    apps.create_namespaced_replica_set("default", rs)
+
+    def endpoints() -> list[Any]:
+        ep = stored(cluster, "/endpoints", "web") or {}
+        subsets = ep.get("subsets") or []
+        return subsets if subsets and len(subsets[0].get("addresses") or []) == 2 else []
+
+    (subset,) = wait_until(cluster, endpoints, what="two ready endpoints")
+    assert subset["ports"] == [{"port": 8080, "protocol": "TCP", "name": "http"}]
+    ips = sorted(p["status"]["podIP"] for p in pods_of(cluster, "app", "web"))
+    assert sorted(a["ip"] for a in subset["addresses"]) == ips
+    (sl,) = [s for s in cluster.store.items("discovery.k8s.io/endpointslices", "default")
+             if s["metadata"]["labels"].get("kubernetes.io/service-name") == "web"]
+    assert all(e["conditions"]["ready"] for e in sl["endpoints"])
+
+
+def test_every_namespace_gets_its_default_service_account(
+        cluster: FakeAPIServer, core: Any) -> None:
+    core.create_namespace({"metadata": {"name": "team-a"}})
+    wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "team-a"),
+               what="the default ServiceAccount")
+    assert stored(cluster, "/configmaps", "kube-root-ca.crt", "team-a") is not None
+    wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "default"))
