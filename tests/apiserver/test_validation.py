@@ -330,6 +330,14 @@ def test_workload_and_pod_defaults(srv: FakeAPIServer) -> None:
                                                      "requests": {"cpu": "500m"}}}]}})
     assert p.spec.containers[0].resources.requests == {"cpu": "500m", "memory": "1Gi"}
     assert p.spec.service_account_name == "default" and p.spec.priority == 0
+    assert p.status.qos_class == "Burstable"
+    bare = client.CoreV1Api(srv.api_client()).create_namespaced_pod("default", {
+        "metadata": {"name": "q"}, "spec": {"containers": [{"name": "c", "image": "x"}]}})
+    assert bare.status.qos_class == "BestEffort"
+    exact = client.CoreV1Api(srv.api_client()).create_namespaced_pod("default", {
+        "metadata": {"name": "r"}, "spec": {"containers": [{"name": "c", "image": "x",
+            "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}]}})
+    assert exact.status.qos_class == "Guaranteed"  # requests defaulted from the limits
     ns = client.CoreV1Api(srv.api_client()).create_namespace({"metadata": {"name": "team"}})
     assert ns.metadata.labels == {"kubernetes.io/metadata.name": "team"}
     assert ns.spec.finalizers == ["kubernetes"] and ns.metadata.generation is None

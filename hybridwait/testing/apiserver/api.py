@@ -310,7 +310,7 @@ class Api:
     def _defaults(self, rt: ResourceType, obj: dict[str, Any]) -> None:
         if rt.has_status and rt.key != CRD_KEY:
             obj.pop("status", None)  # status is only written through the subresource
-        initial = self.admission.defaulter.initial_status(rt)
+        initial = self.admission.defaulter.initial_status(rt, obj)
         if initial is not None:
             obj["status"] = copy.deepcopy(initial)
         elif rt.key == CRD_KEY:

@@ -280,6 +280,36 @@ def _namespace(obj: dict[str, Any]) -> None:
         spec.setdefault("finalizers", ["kubernetes"])
 
 
+def qos_class(spec: Any) -> str:
+    """A Pod's QoS class from its containers' resources (after defaulting):
+    ``Guaranteed`` when every container has CPU and memory limits equal to its
+    requests, ``BestEffort`` when none has any request or limit, else ``Burstable``.
+
+    Example::
+
+        qos_class({"containers": [{"name": "c", "image": "x"}]})   # "BestEffort"
+    """
+    containers = [c for key in ("containers", "initContainers")
+                  for c in ((spec or {}).get(key) or []) if isinstance(c, dict)] \
+        if isinstance(spec, dict) else []
+    any_set = False
+    guaranteed = bool(containers)
+    for c in containers:
+        res = c.get("resources") if isinstance(c.get("resources"), dict) else {}
+        assert isinstance(res, dict)
+        req = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+        lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+        assert isinstance(req, dict) and isinstance(lim, dict)
+        if req or lim:
+            any_set = True
+        for name in ("cpu", "memory"):
+            if name not in lim or str(req.get(name)) != str(lim.get(name)):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
 class Defaulter:
     """Applies the defaults; owns the Service cluster-IP and node-port allocators
     (so one server never hands out the same address twice).
@@ -358,9 +388,22 @@ class Defaulter:
                 fn(obj)
 
     @staticmethod
-    def initial_status(rt: ResourceType) -> dict[str, Any] | None:
-        """The status a new object starts with (None: no status field)."""
-        return _INITIAL_STATUS.get(rt.key)
+    def initial_status(rt: ResourceType, obj: dict[str, Any] | None = None
+                       ) -> dict[str, Any] | None:
+        """The status a new object starts with (None: no status field); a Pod's
+        carries its ``qosClass``.
+
+        Example::
+
+            Defaulter.initial_status(pods, pod)   # {"phase": "Pending", "qosClass": "BestEffort"}
+        """
+        status = _INITIAL_STATUS.get(rt.key)
+        if status is None:
+            return None
+        status = dict(status)
+        if rt.key == "/pods" and obj is not None:
+            status["qosClass"] = qos_class(obj.get("spec"))
+        return status
 
 
 _BY_KEY = {
