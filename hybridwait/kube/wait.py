@@ -33,10 +33,12 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
 import time
+from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass, field
@@ -68,6 +70,7 @@ __all__ = [
     "Target",
     "Trigger",
     "Wait",
+    "WaitFuture",
     "WaitOptions",
     "WaitResult",
 ]
@@ -147,7 +150,7 @@ class ConditionTimeout(WaitTimeout):
         return (type(self), (str(self), self.unmet, self.met))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WaitOptions:
     """The keyword options every wait API takes, validated (see ``Engine.wait``).
 
@@ -221,11 +224,93 @@ class _NeedIO:
 
 PENDING = _Pending()
 NEED_IO = _NeedIO()
+_RESOLVED = ResourceArgs([], [])
 
 
 class _Read(NamedTuple):
     obj: Any  # dict | None | PENDING | NEED_IO
     from_cache: bool
+
+
+class _SlimCondition:
+    """The ``threading.Condition`` interface a ``concurrent.futures.Future``
+    uses (``with``, ``acquire``/``release``, ``wait``, ``notify``/``notify_all``)
+    in about 100 bytes instead of about 1.2 KB (``threading.Condition`` keeps a
+    deque and five bound methods per instance). Not reentrant: a Future never
+    takes its own condition twice (callbacks run after it is released)."""
+
+    __slots__ = ("_lock", "_waiters")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: list[Any] | None = None  # locks of blocked waiters, made on first wait
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock, block until notified or ``timeout``, re-acquire."""
+        waiter = _allocate_lock()
+        waiter.acquire()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        self._lock.release()
+        got = False
+        try:
+            got = waiter.acquire() if timeout is None else waiter.acquire(True, max(timeout, 0))
+            return got
+        finally:
+            self._lock.acquire()
+            if not got and self._waiters is not None:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def notify(self, n: int = 1) -> None:
+        waiters = self._waiters
+        if not waiters:
+            return
+        for waiter in waiters[:n]:
+            waiter.release()
+        del waiters[:n]
+
+    def notify_all(self) -> None:
+        self.notify(len(self._waiters or ()))
+
+
+class WaitFuture(Future[Any]):
+    """The ``concurrent.futures.Future`` of a wait (what ``Engine.submit``
+    returns): a standard Future in every way, whose internal condition is a
+    slim one (a pending wait is mostly its future: 10,000s of them are kept).
+    ``cancel()`` also ends the wait and frees what it held.
+
+    Example::
+
+        fut = eng.submit("pod/a", for_="condition=Ready")
+        fut.cancel()       # True while pending; the wait is gone
+    """
+
+    def __init__(self, on_cancel: Callable[[], None]) -> None:
+        super().__init__()
+        self._condition = _SlimCondition()  # type: ignore[assignment]
+        self._on_cancel = on_cancel
+
+    def cancel(self) -> bool:
+        """Cancel the wait (see ``concurrent.futures.Future.cancel``); harmless
+        once it is done."""
+        cancelled = super().cancel()
+        if cancelled:
+            self._on_cancel()
+        return cancelled
 
 
 class Wait:
@@ -278,7 +363,7 @@ class Wait:
         self._cond = cond
         self.opts = opts
         self.start_time = runtime.clock.now()
-        self.future: Future[Any] = Future()
+        self.future = WaitFuture(self._cancelled)
         self.targets: list[Target] = []
         self.result: WaitResult | None = None
         self.api_reads = 0
@@ -297,7 +382,6 @@ class Wait:
         self._deadline_handle: object = None
         self._retry_handle: object = None
         self._ctx_handle: object = None
-        self.future.add_done_callback(self._future_done)
 
     def __repr__(self) -> str:
         names = ",".join(t.object_name for t in self.targets) or "?"
@@ -341,15 +425,14 @@ class Wait:
             pass
         return True
 
-    def _future_done(self, fut: Future[Any]) -> None:
+    def _cancelled(self) -> None:
         """``future.cancel()`` by the caller ends the wait and frees its state."""
-        if fut.cancelled():
-            with self._lock:
-                if self._done:
-                    return
-                self._done = True
-                self._trig = Trigger.NONE
-            self._release()
+        with self._lock:
+            if self._done:
+                return
+            self._done = True
+            self._trig = Trigger.NONE
+        self._release()
 
     def _register(self) -> bool:
         """Register with the registry, the watches and the sweeper, before the
@@ -464,6 +547,8 @@ class Wait:
         except Exception as exc:
             self.finish(error=exc)
             return
+        finally:
+            self._args = _RESOLVED  # the targets hold what is needed now
         if not self.targets:  # delete/create with a selector that matched nothing
             self.finish(objects=[])
             return

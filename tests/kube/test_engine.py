@@ -366,3 +366,36 @@ def test_an_interrupt_in_the_blocked_thread_cancels_the_wait(kube, engine):
         timer.join()
     assert engine.pending() == 0
     assert all(s.waiters == 0 for s in engine.watch_status())
+
+
+def test_wait_futures_work_with_every_concurrent_futures_helper(kube, engine):
+    """A wait's future has a slim internal condition (a pending wait is mostly its
+    future): result(timeout), wait(), as_completed() and cancel() behave as usual."""
+    for name in ("a", "b", "c"):
+        kube.pod(name)
+    futs = {n: engine.submit(f"pod/{n}", for_="condition=Ready", timeout=30) for n in "abc"}
+    with pytest.raises(concurrent.futures.TimeoutError):
+        futs["a"].result(timeout=0.05)
+    done, pending = concurrent.futures.wait(futs.values(), timeout=0.05)
+    assert not done and len(pending) == 3
+    results: list[str] = []
+
+    def collect() -> None:
+        for f in concurrent.futures.as_completed(futs.values(), timeout=20):
+            results.append(f.result()["metadata"]["name"])
+
+    t = threading.Thread(target=collect)
+    t.start()
+    blocked = [threading.Thread(target=futs["c"].result, kwargs={"timeout": 20}) for _ in range(5)]
+    for b in blocked:
+        b.start()
+    kube.ready("b")
+    kube.ready("a")
+    kube.ready("c")
+    t.join(20)
+    for b in blocked:
+        b.join(20)
+    assert sorted(results) == ["a", "b", "c"]
+    first = concurrent.futures.wait(futs.values(), return_when="FIRST_COMPLETED", timeout=1)[0]
+    assert first
+    assert "finished" in repr(futs["a"])
