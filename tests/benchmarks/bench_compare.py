@@ -38,6 +38,7 @@ import platform
 import queue
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -50,9 +51,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 CHILD = HERE / "bench_contender.py"
 
-CONTENDERS = ("hybridwait", "hybridwait-poll", "naive", "watch", "kr8s", "lightkube", "kubectl")
+CONTENDERS = ("hybridwait", "hybridwait-futures", "hybridwait-poll", "naive", "watch", "kr8s",
+              "lightkube", "kubectl")
+OURS = ("hybridwait", "hybridwait-futures", "hybridwait-poll")
 LABELS = {
     "hybridwait": "hybridwait (hybrid)",
+    "hybridwait-futures": "hybridwait futures",
     "hybridwait-poll": "hybridwait --no-watch",
     "naive": "naive GET loop",
     "watch": "kubernetes Watch/waiter",
@@ -60,8 +64,10 @@ LABELS = {
     "lightkube": "lightkube wait",
     "kubectl": "kubectl wait (subprocess)",
 }
-# the largest N each contender runs at (on 2 cores); see docs/benchmarks.md
-MAX_N = {"kubectl": 100}
+# the largest N each contender runs at (on 2 cores); see docs/benchmarks.md. Above
+# 1,000 only contenders that hold a wait without an OS thread run (futures, asyncio).
+MAX_N = {"kubectl": 100, "hybridwait": 1000, "hybridwait-poll": 1000, "naive": 1000,
+         "watch": 1000, "lightkube": 1000}
 # per-waiter watch connections expected once a contender has settled
 WATCHES_PER_WAITER = {"watch", "kr8s", "lightkube", "kubectl"}
 READY_BODY = json.dumps({"status": {"conditions": [
@@ -140,8 +146,10 @@ def _reader(proc: subprocess.Popen[str], q: queue.Queue[str | None]) -> None:
 
 
 def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namespace,
-            rng: random.Random) -> dict[str, Any]:
-    """One contender at one N: returns the run's raw figures."""
+            rng: random.Random, trace: bool = False) -> dict[str, Any]:
+    """One contender at one N: returns the run's raw figures (with ``trace``, the
+    child stamps the engine's dispatch stages and the result keeps every pod's
+    commit instant under ``commit_at``)."""
     names = bench.make_pods(ns, n)
     srv = bench.srv
     srv.reset_requests()
@@ -150,7 +158,7 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), "--contender", contender, "--kubeconfig", srv.kubeconfig,
          "--namespace", ns, "--n", str(n), "--interval", str(args.interval),
-         "--timeout", str(child_timeout)],
+         "--timeout", str(child_timeout)] + (["--trace"] if trace else []),
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
     q: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_reader, args=(proc, q), daemon=True).start()
@@ -164,7 +172,7 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
         counts = srv.request_counts()
         if contender in WATCHES_PER_WAITER:
             settled = bench.watches_open() >= n
-        elif contender == "hybridwait":
+        elif contender in ("hybridwait", "hybridwait-futures"):
             settled = bench.watches_open() >= 1 and counts.get("watch", 0) >= 1
         else:
             settled = counts.get("get", 0) >= n
@@ -203,6 +211,7 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
         committed = bench.commits.get((ns, name))
         if woke is not None and committed is not None:
             lat.append((woke - committed) * 1000.0)
+    commit_at = {name: bench.commits[(ns, name)] for name in names if (ns, name) in bench.commits}
     bench.drop_pods(ns, names)
     total_requests = sum(counts.values())
     done = len(lat)
@@ -220,6 +229,8 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
         "peak_rss_mb": (result.get("peak_rss_kb") or 0) / 1024,
         "base_rss_mb": (result.get("base_rss_kb") or 0) / 1024,
         "extra": result.get("extra", {}),
+        "wakes": result["wakes"] if trace else None,
+        "commit_at": commit_at if trace else None,
     }
 
 
@@ -266,17 +277,27 @@ def table(runs: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _base(runs: list[dict[str, Any]], n: int) -> str:
+    """The hybridwait contender the others are compared with at ``n``: the
+    blocking ``eng.wait`` where it ran, else the futures."""
+    return "hybridwait" if any(r["n"] == n and r["contender"] == "hybridwait"
+                               for r in runs) else "hybridwait-futures"
+
+
 def ratios(runs: list[dict[str, Any]]) -> tuple[str, dict[tuple[int, str], dict[str, float]]]:
     """contender/hybridwait per repeat (same process run), median over repeats."""
     out: dict[tuple[int, str], dict[str, float]] = {}
     lines = ["| N | contender | p50 latency: contender / hybridwait | p99: contender / hybridwait"
              " | requests/wait: contender / hybridwait |", "|---|---|---|---|---|"]
     for n in sorted({r["n"] for r in runs}):
-        for c in CONTENDERS[1:]:
+        base = _base(runs, n)
+        for c in CONTENDERS:
+            if c == base:
+                continue
             rp50, rp99, rreq = [], [], []
             for rep in sorted({r["repeat"] for r in runs}):
                 h = [r for r in runs if r["n"] == n and r["repeat"] == rep
-                     and r["contender"] == "hybridwait"]
+                     and r["contender"] == base]
                 o = [r for r in runs if r["n"] == n and r["repeat"] == rep and r["contender"] == c]
                 if not h or not o or not h[0]["latency_ms"] or not o[0]["latency_ms"]:
                     continue
@@ -290,9 +311,92 @@ def ratios(runs: list[dict[str, Any]]) -> tuple[str, dict[tuple[int, str], dict[
             d = {"p50": statistics.median(rp50), "p99": statistics.median(rp99),
                  "req": statistics.median(rreq) if rreq else float("nan")}
             out[(n, c)] = d
-            lines.append(f"| {n} | {LABELS[c]} | {d['p50']:.3g}x | {d['p99']:.3g}x"
+            label = LABELS[c] if base == "hybridwait" else f"{LABELS[c]} (vs {LABELS[base]})"
+            lines.append(f"| {n} | {label} | {d['p50']:.3g}x | {d['p99']:.3g}x"
                          f" | {d['req']:.3g}x |")
     return "\n".join(lines), out
+
+
+def against_best(runs: list[dict[str, Any]]) -> str:
+    """Per N: each hybridwait watch contender's median p50/p99 against the best
+    median among the peers (not hybridwait) that met every wait in every repeat."""
+    lines = ["| N | hybridwait | p50 ms | best peer p50 ms | p99 ms | best peer p99 ms | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for n in sorted({r["n"] for r in runs}):
+        peers: dict[str, tuple[float, float]] = {}
+        for c in CONTENDERS:
+            rs = [r for r in runs if r["n"] == n and r["contender"] == c]
+            if c in OURS or not rs or any(r["completed"] < n for r in rs):
+                continue
+            m50, m99 = _med(rs, METRICS[0][2]), _med(rs, METRICS[1][2])
+            if m50 is not None and m99 is not None:
+                peers[c] = (m50[0], m99[0])
+        for c in ("hybridwait", "hybridwait-futures"):
+            rs = [r for r in runs if r["n"] == n and r["contender"] == c]
+            m50, m99 = _med(rs, METRICS[0][2]), _med(rs, METRICS[1][2])
+            if m50 is None or m99 is None:
+                continue
+            met = min(r["completed"] for r in rs)
+            if not peers:
+                lines.append(f"| {n} | {LABELS[c]} ({met}/{n} met) | {m50[0]:.3g} | — "
+                             f"| {m99[0]:.3g} | — | no peer met every wait |")
+                continue
+            b50 = min(peers, key=lambda k: peers[k][0])
+            b99 = min(peers, key=lambda k: peers[k][1])
+            ok50, ok99 = m50[0] <= peers[b50][0], m99[0] <= peers[b99][1]
+            verdict = ("both <= best peer" if ok50 and ok99 else
+                       f"p50 {'<=' if ok50 else '>'}, p99 {'<=' if ok99 else '>'} best peer")
+            lines.append(f"| {n} | {LABELS[c]} ({met}/{n} met) | {m50[0]:.3g} "
+                         f"| {peers[b50][0]:.3g} ({LABELS[b50]}) | {m99[0]:.3g} "
+                         f"| {peers[b99][1]:.3g} ({LABELS[b99]}) | {verdict} |")
+    return "\n".join(lines)
+
+
+# -- time to first wait ---------------------------------------------------------------------
+TTFW_LIBRARY = """\
+import sys
+from hybridwait import Engine
+with Engine(kubeconfig=sys.argv[1]) as eng:
+    eng.wait("pod/" + sys.argv[3], for_="condition=Ready", namespace=sys.argv[2], timeout=30)
+"""
+
+
+def time_to_first_wait(bench: Bench, repeats: int) -> dict[str, list[float]]:
+    """Wall time (s) of a fresh process that imports, connects and waits once on a
+    pod that is already Ready, until it exits: what a short-lived tool pays per run."""
+    ns, name = "ttfw", "ready-00000"
+    bench.make_pods(ns, 1, prefix="ready-")
+    bench.flip(ns, name)
+    kc = bench.srv.kubeconfig
+    cmds = {
+        "hybridwait (library: import, Engine, wait)": [
+            sys.executable, "-c", TTFW_LIBRARY, kc, ns, name],
+        "hybridwait wait (CLI)": [
+            shutil.which("hybridwait") or "hybridwait", "wait", "--kubeconfig", kc, "-n", ns,
+            "--for=condition=Ready", f"pod/{name}", "--timeout=30s"],
+        "kubectl wait": [
+            "kubectl", "--kubeconfig", kc, "wait", "-n", ns, "--for=condition=Ready",
+            f"pod/{name}", "--timeout=30s"],
+    }
+    out: dict[str, list[float]] = {k: [] for k in cmds}
+    for _ in range(repeats):
+        for label, cmd in cmds.items():  # interleaved, so drift hits all alike
+            t = time.monotonic()
+            done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60)
+            took = time.monotonic() - t
+            if done.returncode != 0:
+                raise RuntimeError(f"{label} failed: {done.stdout} {done.stderr}")
+            out[label].append(took)
+    bench.drop_pods(ns, [name])
+    return out
+
+
+def ttfw_table(ttfw: dict[str, list[float]]) -> str:
+    lines = ["| command | median s | min-max s |", "|---|---|---|"]
+    for label, vals in ttfw.items():
+        lines.append(f"| {label} | {statistics.median(vals):.3f} "
+                     f"| {min(vals):.3f}-{max(vals):.3f} |")
+    return "\n".join(lines)
 
 
 def plot(runs: list[dict[str, Any]], path: Path) -> None:
@@ -357,7 +461,8 @@ def machine() -> str:
             f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
 
 
-def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str]) -> str:
+def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str],
+           ttfw: dict[str, list[float]] | None = None) -> str:
     rtable, _ = ratios(runs)
     cmd = "python3 tests/benchmarks/bench_compare.py" + ("".join(f" {a}" for a in argv))
     errs = [f"- {LABELS[r['contender']]} N={r['n']} repeat {r['repeat']}: "
@@ -378,6 +483,14 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str]
         "",
         rtable,
         "",
+        "hybridwait against the best peer at each N (medians over repeats; peers that met "
+        "every wait in every repeat):",
+        "",
+        against_best(runs),
+        "",
+        *([f"Time to first wait ({args.ttfw_repeats} runs each, interleaved): a fresh process "
+           "that imports, connects and waits on a pod that is already Ready, wall time to its "
+           "exit:", "", ttfw_table(ttfw), ""] if ttfw else []),
         "![latency and requests per wait](img/benchmarks.png)",
         "",
         "Median settle time before the first write (s): "
@@ -390,8 +503,11 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="N in {1, 100}, 1 repeat")
-    ap.add_argument("--n", default="1,100,1000", help="comma-separated N (default 1,100,1000)")
+    ap.add_argument("--quick", action="store_true", help="N in {1, 10, 100}, 1 repeat")
+    ap.add_argument("--n", default="1,10,100,1000,10000",
+                    help="comma-separated N (default 1,10,100,1000,10000)")
+    ap.add_argument("--ttfw-repeats", type=int, default=5,
+                    help="runs of the time-to-first-wait comparison (0: skip it)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--contenders", default=",".join(CONTENDERS))
     ap.add_argument("--interval", type=float, default=2.0, help="poll interval (s)")
@@ -404,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     raw_argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(raw_argv)
     if args.quick:
-        args.n, args.repeats = "1,100", 1
+        args.n, args.repeats = "1,10,100", 1
     sizes = [int(x) for x in args.n.split(",")]
     contenders = [c for c in args.contenders.split(",") if c]
     for c in contenders:
@@ -415,8 +531,12 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     bench = Bench()
     runs: list[dict[str, Any]] = []
+    ttfw: dict[str, list[float]] | None = None
     k = 0
     try:
+        if args.ttfw_repeats > 0:
+            ttfw = time_to_first_wait(bench, args.ttfw_repeats)
+            print(ttfw_table(ttfw), flush=True)
         for n in sizes:
             for rep in range(args.repeats):
                 order = contenders[:]
@@ -442,12 +562,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table(runs))
     print()
     print(ratios(runs)[0])
+    print()
+    print(against_best(runs))
     if not args.no_doc:
         Path(args.raw).parent.mkdir(parents=True, exist_ok=True)
         Path(args.raw).write_text(json.dumps({"argv": raw_argv, "machine": machine(),
-                                              "runs": runs}, indent=1), encoding="utf-8")
+                                              "ttfw_s": ttfw, "runs": runs}, indent=1),
+                                  encoding="utf-8")
         plot(runs, Path(args.img))
-        write_section(Path(args.doc), "results", report(runs, args, raw_argv))
+        write_section(Path(args.doc), "results", report(runs, args, raw_argv, ttfw))
         print(f"\nwrote {args.doc}, {args.img}, {args.raw}")
     return 0
 

@@ -17,7 +17,9 @@ JSON line with what it measured about itself:
   ``base_threads`` before the first wait; for kubectl the sum over live children;
 - ``peak_rss_kb`` (``ru_maxrss``; for kubectl the peak sum of the children's
   RSS) and ``base_rss_kb`` after the imports;
-- ``extra``: contender-specific figures (hybridwait: ``eng.stats()``).
+- ``extra``: contender-specific figures (hybridwait: ``eng.stats()``; with
+  ``--trace``, ``stages``: per pod, the instants its Ready event passed each
+  stage of the engine's dispatch path, see :class:`Probes`).
 
 Not meant to be run by hand; see docs/benchmarks.md.
 """
@@ -37,7 +39,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-CONTENDERS = ("hybridwait", "hybridwait-poll", "naive", "watch", "kr8s", "lightkube", "kubectl")
+CONTENDERS = ("hybridwait", "hybridwait-futures", "hybridwait-poll", "naive", "watch", "kr8s",
+              "lightkube", "kubectl")
 
 
 def _status_field(pid: int | str, field: str) -> int:
@@ -149,10 +152,89 @@ def ready() -> None:
     print("READY", flush=True)
 
 
+# -- the latency breakdown's probes (--trace) ------------------------------------------
+class Probes:
+    """Stamps ``time.monotonic()`` as each pod's Ready event passes the stages of
+    the engine's dispatch path, by wrapping public functions of this process's
+    hybridwait modules (so the library itself carries no instrumentation, and
+    costs nothing when this is not installed):
+
+    - ``chunk``: the watch stream's chunk holding the event was returned by the
+      HTTP client (``watchstream.chunks_of``), i.e. its bytes were read off the socket;
+    - ``decoded``: the line was decoded (``watchstream.decode``);
+    - ``applied``: the object was stored in the shared cache (``ObjectCache.apply``);
+    - ``woken``: the wait was kicked by the watcher (``Wait.kick``);
+    - ``evaluated``: the condition was found met and the wait starts finishing
+      (``Wait.finish``);
+    - the caller's wake instant (``wakes``) closes the chain.
+
+    Only the first Ready event of each pod is stamped (a dict per pod).
+    """
+
+    def __init__(self) -> None:
+        self.stages: dict[str, dict[str, float]] = {}
+        self._chunk_at = threading.local()
+
+    def install(self) -> None:
+        from hybridwait.kube import cache, wait, watchstream
+
+        stages, chunk_at, now = self.stages, self._chunk_at, time.monotonic
+        chunks_of, decode = watchstream.chunks_of, watchstream.decode
+        apply, kick, finish = cache.ObjectCache.apply, wait.Wait.kick, wait.Wait.finish
+
+        def t_chunks_of(resp: Any) -> Any:
+            for chunk in chunks_of(resp):
+                chunk_at.t = now()
+                yield chunk
+
+        def t_decode(line: bytes) -> Any:
+            ev = decode(line)
+            t = now()
+            obj = ev.object
+            if ev.type.value == "MODIFIED" and _ready(obj):
+                name = obj["metadata"]["name"]
+                if name not in stages:
+                    stages[name] = {"chunk": getattr(chunk_at, "t", t), "decoded": t}
+            return ev
+
+        def t_apply(self: Any, key: Any, obj: dict[str, Any]) -> bool:
+            stored = apply(self, key, obj)
+            st = stages.get(key[2])
+            if st is not None and "applied" not in st and _ready(obj):
+                st["applied"] = now()
+            return stored
+
+        def t_kick(self: Any) -> None:
+            t = now()
+            for tg in self.targets:
+                st = stages.get(tg.name)
+                if st is not None and "applied" in st and "woken" not in st:
+                    st["woken"] = t
+            kick(self)
+
+        def t_finish(self: Any, *a: Any, **kw: Any) -> bool:
+            t = now()
+            for tg in self.targets:
+                st = stages.get(tg.name)
+                if st is not None and "evaluated" not in st:
+                    st["evaluated"] = t
+            return bool(finish(self, *a, **kw))
+
+        watchstream.chunks_of = t_chunks_of  # type: ignore[assignment]
+        watchstream.decode = t_decode  # type: ignore[assignment]
+        cache.ObjectCache.apply = t_apply  # type: ignore[method-assign]
+        wait.Wait.kick = t_kick  # type: ignore[method-assign]
+        wait.Wait.finish = t_finish  # type: ignore[method-assign]
+
+
 # -- contenders -----------------------------------------------------------------------
-def run_hybridwait(run: Run, watch: bool) -> None:
+def run_hybridwait(run: Run, watch: bool, futures: bool = False) -> None:
     from hybridwait import Engine
 
+    if run.args.trace:
+        probes = Probes()
+        probes.install()
+        run.extra["stages"] = probes.stages
     eng = Engine(kubeconfig=run.args.kubeconfig, poll_interval=run.args.interval, watch=watch)
     timeout = run.args.timeout
 
@@ -161,13 +243,41 @@ def run_hybridwait(run: Run, watch: bool) -> None:
 
     stop_probe = _start_events_probe(run, eng) if run.args.scale else None
     run.sampler.count_library_threads = True
-    join = run.threads(one)
-    join()
+    if futures:
+        _run_futures(run, eng)
+    else:
+        join = run.threads(one)
+        join()
     if stop_probe is not None:
         stop_probe.set()
     run.extra["stats"] = eng.stats()
     run.extra["engine_threads_peak"] = run.sampler.peak_library_threads
     eng.close()
+
+
+def _run_futures(run: Run, eng: Any) -> None:
+    """One ``eng.submit`` future per pod (no caller thread); the wake instant is
+    when the future's done-callback ran."""
+    left = threading.Semaphore(0)
+
+    def done(name: str, fut: Any) -> None:
+        if fut.cancelled():
+            run.errors[name] = "cancelled"
+        elif fut.exception() is not None:
+            run.failed(name, fut.exception())
+        else:
+            run.woke(name)
+        left.release()
+
+    for name in run.names:
+        fut = eng.submit(f"pod/{name}", for_="condition=Ready", namespace=run.ns,
+                         timeout=run.args.timeout)
+        fut.add_done_callback(lambda f, n=name: done(n, f))
+    ready()
+    deadline = time.monotonic() + run.args.timeout + 5.0
+    for _ in run.names:
+        if not left.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            break
 
 
 def _start_events_probe(run: Run, eng: Any, period: float = 0.005) -> threading.Event:
@@ -304,6 +414,7 @@ def main() -> int:
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--scale", action="store_true", help="record engine event samples")
+    ap.add_argument("--trace", action="store_true", help="hybridwait: stamp the dispatch stages")
     args = ap.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -334,6 +445,7 @@ def main() -> int:
     run.sampler.start()
     runners: dict[str, Callable[[Run], None]] = {
         "hybridwait": lambda r: run_hybridwait(r, True),
+        "hybridwait-futures": lambda r: run_hybridwait(r, True, futures=True),
         "hybridwait-poll": lambda r: run_hybridwait(r, False),
         "naive": run_naive, "watch": run_watch, "kr8s": run_kr8s,
         "lightkube": run_lightkube, "kubectl": run_kubectl,
