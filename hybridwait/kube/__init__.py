@@ -1,7 +1,8 @@
 """The Kubernetes side of hybridwait: the hybrid watch-and-poll :class:`Engine`.
 
 Modules, one concern each: ``engine`` (the wait APIs, lifecycle, sharing),
-``wait`` (one wait as an object: its state and steps), ``readers`` (the few
+``wait`` (one wait as an object: its state and steps), ``future`` (its
+``concurrent.futures.Future``), ``readers`` (the few
 threads for a wait's blocking reads), ``sweeper`` (poll intervals, deadlines,
 retries), ``kubectl`` (kubectl's argument rules and texts), ``conditions`` (kubectl's
 ``--for`` semantics), ``jsonpath`` (kubectl's relaxed JSONPath), ``resources``

@@ -1,0 +1,107 @@
+"""The future of a wait: :class:`WaitFuture`, a slim ``concurrent.futures.Future``.
+
+``Engine.submit`` returns one per wait. A process may keep 100,000 pending
+waits, and a pending wait is mostly its future, so the future's internal
+condition is :class:`_SlimCondition` (about 100 bytes) instead of a
+``threading.Condition`` (about 1.2 KB: a deque and five bound methods per
+instance). Everything else is the standard Future: ``result(timeout)``,
+``add_done_callback``, ``concurrent.futures.wait``/``as_completed`` and
+``asyncio.wrap_future`` work as usual.
+
+Example::
+
+    fut = WaitFuture(on_cancel=lambda: print("wait cancelled"))
+    fut.cancel()          # True; prints
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from _thread import allocate_lock as _allocate_lock
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+__all__ = ["WaitFuture"]
+
+
+class _SlimCondition:
+    """The ``threading.Condition`` interface a ``concurrent.futures.Future``
+    uses (``with``, ``acquire``/``release``, ``wait``, ``notify``/``notify_all``)
+    in about 100 bytes instead of about 1.2 KB (``threading.Condition`` keeps a
+    deque and five bound methods per instance). Not reentrant: a Future never
+    takes its own condition twice (callbacks run after it is released)."""
+
+    __slots__ = ("_lock", "_waiters")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: list[Any] | None = None  # locks of blocked waiters, made on first wait
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return self._lock.acquire(blocking, timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def __enter__(self) -> bool:
+        return self._lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Release the lock, block until notified or ``timeout``, re-acquire."""
+        waiter = _allocate_lock()
+        waiter.acquire()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        self._lock.release()
+        got = False
+        try:
+            got = waiter.acquire() if timeout is None else waiter.acquire(True, max(timeout, 0))
+            return got
+        finally:
+            self._lock.acquire()
+            if not got and self._waiters is not None:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+
+    def notify(self, n: int = 1) -> None:
+        waiters = self._waiters
+        if not waiters:
+            return
+        for waiter in waiters[:n]:
+            waiter.release()
+        del waiters[:n]
+
+    def notify_all(self) -> None:
+        self.notify(len(self._waiters or ()))
+
+
+class WaitFuture(Future[Any]):
+    """The ``concurrent.futures.Future`` of a wait (what ``Engine.submit``
+    returns): a standard Future in every way, whose internal condition is a
+    slim one (a pending wait is mostly its future: 10,000s of them are kept).
+    ``cancel()`` also ends the wait and frees what it held.
+
+    Example::
+
+        fut = eng.submit("pod/a", for_="condition=Ready")
+        fut.cancel()       # True while pending; the wait is gone
+    """
+
+    def __init__(self, on_cancel: Callable[[], None]) -> None:
+        super().__init__()
+        self._condition = _SlimCondition()  # type: ignore[assignment]
+        self._on_cancel = on_cancel
+
+    def cancel(self) -> bool:
+        """Cancel the wait (see ``concurrent.futures.Future.cancel``); harmless
+        once it is done."""
+        cancelled = super().cancel()
+        if cancelled:
+            self._on_cancel()
+        return cancelled
