@@ -123,5 +123,6 @@ def test_a_job_completes_for_kubectl_wait_and_get_watch(srv: FakeAPIServer) -> N
     # server-side table prints the phase (Pending / Succeeded) for now
     for seen in ({"ContainerCreating", "Pending"}, {"Running"}, {"Completed", "Succeeded"}):
         assert seen & set(statuses), statuses
-    g = kubectl(srv, "get", "job", "migrate", "--no-headers")
-    assert "2/2" in g.stdout.split()  # COMPLETIONS
+    g = kubectl(srv, "get", "job", "migrate", "-o",
+                "jsonpath={.status.succeeded} {.status.conditions[-1].type}")
+    assert g.stdout == "2 Complete"
