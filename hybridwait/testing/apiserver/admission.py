@@ -26,6 +26,7 @@ from hybridwait.testing.apiserver.validation import (
     crd_schema_errors,
     crd_type_errors,
     decode_error,
+    same_body,
     strict_error,
     validate_name,
     validate_object,
@@ -85,13 +86,15 @@ class Admission:
         return load().kind_node(rt.group, version, rt.kind)
 
     def decode(self, rt: ResourceType, version: str, obj: dict[str, Any],
-               mode: FieldValidation, warnings: list[str] | None) -> None:
+               mode: FieldValidation, warnings: list[str] | None,
+               old: dict[str, Any] | None = None) -> None:
         """Prune ``obj`` against the schema; raise the 400 (or, for a custom
-        resource's wrong types, the 422) a real server answers with."""
+        resource's wrong types, the 422) a real server answers with. ``old`` (the
+        stored object, on update) lets unchanged parts be skipped."""
         node = self.node(rt, version)
         if node is None:
             return
-        result = check_schema(obj, node, mode)
+        result = check_schema(obj, node, mode, old=old)
         if rt.crd:
             if mode is FieldValidation.STRICT and result.problems:
                 raise strict_error(rt, version, result.problems)
@@ -109,7 +112,8 @@ class Admission:
                old: dict[str, Any] | None, version: str = "") -> None:
         """Default ``obj``, then validate it (with the name on create); one 422 for
         everything wrong."""
-        self.defaulter.apply(rt, obj, old)
+        if old is None or not same_body(obj, old):  # defaults are already in old
+            self.defaulter.apply(rt, obj, old)
         crd_node = rt.schema(version) if rt.crd and version else None
         if crd_node is not None:
             apply_schema_defaults(obj, crd_node)

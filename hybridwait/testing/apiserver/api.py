@@ -425,7 +425,7 @@ class Api:
                 details={"name": name, "group": rt.group, "kind": rt.plural},
             )
         version = str(obj.get("apiVersion", "")).rsplit("/", 1)[-1]
-        self.admission.decode(rt, version, obj, field_validation, warnings)
+        self.admission.decode(rt, version, obj, field_validation, warnings, old)
         if subresource == "status":
             new = clone(old)
             if "status" in obj:
@@ -531,7 +531,7 @@ class Api:
                 patched = merge_patch(clone(old), doc)
             if not isinstance(patched, dict):
                 raise StatusError(422, "Invalid", "the patched object is not an object")
-            patched = clone(patched)
+            # ``patched`` is already a private copy (every patch function copies).
             meta = _meta(patched)
             patched.setdefault("apiVersion", rt.api_version(version))
             patched.setdefault("kind", rt.kind)

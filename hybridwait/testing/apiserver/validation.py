@@ -332,14 +332,25 @@ def _type_ok(value: Any, node: Node) -> bool:
     return True
 
 
-def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool) -> None:
-    """Check types, record and prune unknown fields (in place)."""
+_LEAF_TYPES = frozenset({"string", "integer", "number", "boolean"})
+
+
+def _is_leaf(node: Node) -> bool:
+    return node.type in _LEAF_TYPES and node.format != "byte" and node.properties is None
+
+
+def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool,
+          old: Any = None) -> None:
+    """Check types, record and prune unknown fields (in place). ``old`` is the
+    stored object at the same place, if any: a subtree equal to it was checked
+    when it was stored and is skipped (a patch touches little of an object)."""
     if node.preserve and node.properties is None and node.additional is None \
             and node.items is None:
         return
     if isinstance(value, dict) and (node.properties is not None or node.additional is not None
                                     or node.type == "object"):
         props = node.properties
+        old_map = old if isinstance(old, dict) else None
         for dup in getattr(value, "duplicates", ()):
             out.problems.append(f'duplicate field "{path}.{dup}"' if path
                                 else f'duplicate field "{dup}"')
@@ -348,10 +359,10 @@ def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool
             sub = props.get(key) if props is not None else None
             if sub is None and node.additional is not None:
                 sub = node.additional
-            cpath = f"{path}.{key}" if path else str(key)
             if sub is None:
                 if node.preserve:
                     continue
+                cpath = f"{path}.{key}" if path else str(key)
                 out.unknown.append(cpath)
                 out.problems.append(f'unknown field "{cpath}"')
                 del value[key]
@@ -360,21 +371,31 @@ def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool
                 if drop_nulls and not sub.nullable:
                     del value[key]
                 continue
-            if not _type_ok(child, sub):
-                out.type_errors.append((cpath, key, sub, child))
+            old_child = old_map.get(key) if old_map is not None else None
+            if old_child is not None and old_child == child:
                 continue
-            _walk(child, sub, cpath, out, drop_nulls)
+            if not _type_ok(child, sub):
+                out.type_errors.append((f"{path}.{key}" if path else str(key), key, sub, child))
+                continue
+            if not _is_leaf(sub):
+                _walk(child, sub, f"{path}.{key}" if path else str(key), out, drop_nulls,
+                      old_child)
         return
     if isinstance(value, list) and node.items is not None:
         item = node.items
+        leaf = _is_leaf(item)
+        old_list = old if isinstance(old, list) else None
         for i, child in enumerate(value):
-            cpath = f"{path}[{i}]"
             if child is None:
                 continue
-            if not _type_ok(child, item):
-                out.type_errors.append((cpath, "", item, child))
+            old_child = old_list[i] if old_list is not None and i < len(old_list) else None
+            if old_child is not None and old_child == child:
                 continue
-            _walk(child, item, cpath, out, drop_nulls)
+            if not _type_ok(child, item):
+                out.type_errors.append((f"{path}[{i}]", "", item, child))
+                continue
+            if not leaf:
+                _walk(child, item, f"{path}[{i}]", out, drop_nulls, old_child)
         return
     if node.format == "byte" and isinstance(value, str):
         try:
@@ -384,7 +405,8 @@ def _walk(value: Any, node: Node, path: str, out: SchemaResult, drop_nulls: bool
 
 
 def check_schema(obj: dict[str, Any], node: Node, mode: FieldValidation,
-                 *, drop_nulls: bool = True) -> SchemaResult:
+                 *, drop_nulls: bool = True, old: dict[str, Any] | None = None
+                 ) -> SchemaResult:
     """Walk ``obj`` against ``node``: prune unknown fields (and nulls) in place and
     collect them with the type errors. The caller turns them into the right Status.
 
@@ -394,7 +416,7 @@ def check_schema(obj: dict[str, Any], node: Node, mode: FieldValidation,
         # ["spec.foo"]
     """
     out = SchemaResult()
-    _walk(obj, node, "", out, drop_nulls)
+    _walk(obj, node, "", out, drop_nulls, old)
     return out
 
 
@@ -1060,6 +1082,17 @@ def _dig(obj: Any, path: str) -> Any:
     return obj
 
 
+def same_body(obj: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether everything outside ``metadata`` and ``status`` is unchanged.
+
+    Example::
+
+        same_body({"spec": {"a": 1}, "status": {}}, {"spec": {"a": 1}})   # True
+    """
+    keys = (set(obj) | set(old)) - {"metadata", "status", "apiVersion", "kind"}
+    return all(obj.get(k) == old.get(k) for k in keys)
+
+
 def validate_object(rt: ResourceType, obj: dict[str, Any],
                     old: dict[str, Any] | None = None) -> list[FieldError]:
     """The kind's rules on ``obj`` (after defaulting); on update, ``old`` too
@@ -1070,7 +1103,15 @@ def validate_object(rt: ResourceType, obj: dict[str, Any],
         validate_object(pods, {"metadata": {"name": "p"}, "spec": {}})
         # [FieldError(FieldValueRequired, "spec.containers")]
     """
-    errs = validate_meta(obj.get("metadata") or {})
+    meta = obj.get("metadata") or {}
+    old_meta = (old or {}).get("metadata") or {}
+    errs: list[FieldError] = []
+    # What was valid when stored is valid now: unchanged parts are not rechecked.
+    if old is None or meta.get("labels") != old_meta.get("labels") \
+            or meta.get("annotations") != old_meta.get("annotations"):
+        errs.extend(validate_meta(meta))
+    if old is not None and same_body(obj, old):
+        return errs
     rule = _RULES.get(rt.key)
     if rule is not None:
         errs.extend(rule(obj))
