@@ -1,8 +1,10 @@
-"""`hybridwait demo` end to end: a subprocess smoke run (plain progress lines, summary
-table, exit code), with and without --chaos, plus its bad input."""
+"""`hybridwait demo` end to end on the simulated control plane: a subprocess run
+(plain progress lines, summary table, exit code), with and without --chaos, plus
+its bad input."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,33 +15,49 @@ from tests.cli.conftest import run_cli
 
 def _demo(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "hybridwait.cli", "demo", *args],
-                          capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
-def test_demo_50_pods() -> None:
-    p = _demo("--pods", "50", "--spread=2s", "--seed=7")
+def _row(out: str, name: str) -> str:
+    m = re.search(rf"^{re.escape(name)}\s{{2,}}(.*)$", out, re.MULTILINE)
+    assert m is not None, f"no {name!r} row in:\n{out}"
+    return m.group(1)
+
+
+def test_demo_rolls_out_the_app_and_every_wait_ends_correctly() -> None:
+    p = _demo("--pods", "30", "--seed=7")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "waits met                    50/50 (all correct)" in p.stdout
-    assert "wake latency p50 / p99" in p.stdout and "API requests used" in p.stdout
-    assert "/50 waits ended" in p.stderr  # plain progress lines when not a terminal
+    # 6 app objects (the Job waited on for Complete), 2 rollouts, 30 old web pods deleted
+    assert _row(p.stdout, "waits met") == "38/38 (all correct)"
+    assert _row(p.stdout, "ready / complete / deleted / failed") == "7 / 1 / 30 / 0"
+    assert "API requests used" in p.stdout and "wake latency p50 / p99" in p.stdout
+    started = int(_row(p.stdout, "simulated cluster").split()[0])
+    assert started >= 2 * 30 + 2 * 3 + 3 + 3  # web and api twice, db, migrate
+    assert "applied 6 objects to namespace 'demo'" in p.stderr
+    assert "rolling out web:2.0 and api:2.0" in p.stderr
+    assert "/38 waits ended" in p.stderr  # plain progress lines when not a terminal
     assert "Traceback" not in p.stderr
 
 
 @pytest.mark.soak
-def test_demo_chaos_every_wait_ends_correctly() -> None:
-    p = _demo("--pods", "50", "--chaos", "--spread=4s", "--seed=7")
+def test_demo_chaos_the_crash_looping_rollout_fails_and_the_rest_is_met() -> None:
+    p = _demo("--pods", "30", "--chaos", "--seed=7")
     assert "chaos: API server restart" in p.stderr
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "50/50 (all correct)" in p.stdout
+    assert _row(p.stdout, "waits met") == "38/38 (all correct)"
+    assert _row(p.stdout, "ready / complete / deleted / failed") == "6 / 1 / 30 / 1"
+    assert _row(p.stdout, "failed as expected").startswith(
+        'deployments/api: progress deadline exceeded: ReplicaSet "api-')
 
 
 @pytest.mark.parametrize(("argv", "err"), [
-    (["--pods=0"], "error: --pods must be between 1 and 5000"),
-    (["--spread=5"], "Error: invalid argument \"5\" for \"--spread\" flag: "
-                     "time: missing unit in duration \"5\""),
+    (["--pods=0"], "error: --pods must be between 1 and 2000"),
+    (["--poll-interval=5"], "Error: invalid argument \"5\" for \"--poll-interval\" flag: "
+                            "time: missing unit in duration \"5\""),
+    (["--spread=5s"], "Error: unknown flag: --spread"),
     (["--bogus"], "Error: unknown flag: --bogus"),
 ])
-def test_demo_bad_input(argv: list[str], err: str, capsys) -> None:
+def test_demo_bad_input(argv: list[str], err: str, capsys: pytest.CaptureFixture[str]) -> None:
     r = run_cli(["demo", *argv], capsys)
     assert r.code == 1 and r.err[0] == err
 
