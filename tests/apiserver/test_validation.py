@@ -514,3 +514,27 @@ def test_crd_list_types_reject_duplicates(srv: FakeAPIServer) -> None:
         'Duplicate value: "a"', 'Duplicate value: map[string]interface {}{"name":"http"}']
     assert [c["field"] for c in status["details"]["causes"]] == ["spec.tags[2]",
                                                                  "spec.ports[1]"]
+
+
+def test_crd_schema_bounds(srv: FakeAPIServer) -> None:
+    crd = json.loads(json.dumps(STRICT_CRD))
+    props = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+        "properties"]
+    props["size"].update(minimum=0, maximum=10)
+    props["name"] = {"type": "string", "minLength": 1, "maxLength": 5, "pattern": "^[a-z]+$"}
+    props["items"] = {"type": "array", "maxItems": 2, "items": {"type": "integer"}}
+    client.ApiextensionsV1Api(srv.api_client()).create_custom_resource_definition(crd)
+    code, _, status = raw(srv, "POST", GADGETS, {"metadata": {"name": "g"}, "spec": {
+        "size": -1, "name": "Abcdef", "items": [1, 2, 3]}})
+    assert code == 422
+    assert [c["message"] for c in status["details"]["causes"]] == [
+        "Invalid value: -1: spec.size in body should be greater than or equal to 0",
+        'Invalid value: "Abcdef": spec.name in body should be at most 5 chars long',
+        "Invalid value: \"Abcdef\": spec.name in body should match '^[a-z]+$'",
+        "Invalid value: [1,2,3]: spec.items in body should have at most 2 items",
+    ]
+    code, _, status = raw(srv, "POST", GADGETS, {"metadata": {"name": "g"},
+                                                 "spec": {"size": "big"}})
+    assert code == 422 and status["details"]["causes"][0]["reason"] == "FieldValueTypeInvalid"
+    assert raw(srv, "POST", GADGETS, {"metadata": {"name": "g"}, "spec": {
+        "size": 10, "name": "ab", "items": [1]}})[0] == 201

@@ -78,6 +78,7 @@ class CauseType(str, Enum):
     TOO_LONG = "FieldValueTooLong"
     TOO_MANY = "FieldValueTooMany"
     NOT_FOUND = "FieldValueNotFound"
+    TYPE_INVALID = "FieldValueTypeInvalid"
 
 
 _BODY_PREFIX = {
@@ -89,6 +90,7 @@ _BODY_PREFIX = {
     CauseType.TOO_LONG: "Too long",
     CauseType.TOO_MANY: "Too many",
     CauseType.NOT_FOUND: "Not found",
+    CauseType.TYPE_INVALID: "Invalid value",
 }
 
 

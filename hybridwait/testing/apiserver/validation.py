@@ -538,8 +538,62 @@ def crd_type_errors(result: SchemaResult) -> list[FieldError]:
         got = {str: "string", bool: "boolean", int: "integer", float: "number",
                list: "array", dict: "object"}.get(type(value), "null")
         want = "integer or string" if node.int_or_string else node.type
-        out.append(_invalid(path, got, f"{path} in body must be of type {want}: "
-                                       f"{go_quote(value)}"))
+        out.append(FieldError(CauseType.TYPE_INVALID, path,
+                              f"{path} in body must be of type {want}: {go_quote(value)}",
+                              got, True))
+    return out
+
+
+def _bounds(value: Any, node: Node, path: str) -> list[FieldError]:
+    """A CRD schema's numeric, length, pattern and size limits, worded as
+    kube-openapi words them (``spec.replicas in body should be greater than or
+    equal to 0``)."""
+    raw = node.raw
+    out: list[FieldError] = []
+
+    def bad(detail: str) -> None:
+        out.append(_invalid(path, value, f"{path} in body {detail}"))
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = raw.get("minimum"), raw.get("maximum")
+        if isinstance(lo, (int, float)):
+            if raw.get("exclusiveMinimum") and value <= lo:
+                bad(f"should be greater than {lo}")
+            elif value < lo:
+                bad(f"should be greater than or equal to {lo}")
+        if isinstance(hi, (int, float)):
+            if raw.get("exclusiveMaximum") and value >= hi:
+                bad(f"should be less than {hi}")
+            elif value > hi:
+                bad(f"should be less than or equal to {hi}")
+        step = raw.get("multipleOf")
+        if isinstance(step, (int, float)) and step and (value / step) % 1:
+            bad(f"should be a multiple of {step}")
+    elif isinstance(value, str):
+        lo, hi = raw.get("minLength"), raw.get("maxLength")
+        if isinstance(lo, int) and len(value) < lo:
+            bad(f"should be at least {lo} chars long")
+        if isinstance(hi, int) and len(value) > hi:
+            bad(f"should be at most {hi} chars long")
+        pattern = raw.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                if re.search(pattern, value) is None:
+                    bad(f"should match '{pattern}'")
+            except re.error:
+                pass
+    elif isinstance(value, list):
+        lo, hi = raw.get("minItems"), raw.get("maxItems")
+        if isinstance(lo, int) and len(value) < lo:
+            bad(f"should have at least {lo} items")
+        if isinstance(hi, int) and len(value) > hi:
+            bad(f"should have at most {hi} items")
+    elif isinstance(value, dict):
+        lo, hi = raw.get("minProperties"), raw.get("maxProperties")
+        if isinstance(lo, int) and len(value) < lo:
+            bad(f"should have at least {lo} properties")
+        if isinstance(hi, int) and len(value) > hi:
+            bad(f"should have at most {hi} properties")
     return out
 
 
@@ -613,6 +667,8 @@ def crd_schema_errors(value: Any, node: Node, path: str = "") -> list[FieldError
         for i, child in enumerate(value):
             out.extend(crd_schema_errors(child, node.items, f"{path}[{i}]"))
         out.extend(_list_duplicates(value, node, path))
+    if path:
+        out.extend(_bounds(value, node, path))
     if node.enum and value not in node.enum:
         out.append(_unsupported(path, value, tuple(str(e) for e in node.enum)))
     return out
