@@ -203,11 +203,12 @@ class WatchManager:
     def coverage(self, key: Key) -> Coverage:
         """How a waiter should read ``key`` now (see :class:`Coverage`)."""
         key = as_key(key)
-        with self._lock:
-            watchers = [w for w in (self._wide.get(key.scope), self._narrow.get(key)) if w]
-        if any(w.healthy for w in watchers):
+        with self._lock:  # called for every check of every wait: kept lean
+            wide = self._wide.get(key.scope)
+            narrow = self._narrow.get(key)
+        if (wide is not None and wide.healthy) or (narrow is not None and narrow.healthy):
             return Coverage.CACHE
-        if any(w.pending for w in watchers):
+        if (wide is not None and wide.pending) or (narrow is not None and narrow.pending):
             return Coverage.PENDING
         return Coverage.API
 

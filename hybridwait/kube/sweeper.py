@@ -29,6 +29,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -42,6 +43,9 @@ log = logging.getLogger("hybridwait.kube.sweeper")
 #: Waits due within this many seconds of each other are swept in one batch;
 #: no wait is swept more often than once per this many seconds.
 BATCH_WINDOW = 0.02
+#: A batch gives the GIL away every this many sweeps, so that 10,000 waits due at
+#: once do not hold up a watch event for the whole batch (only ~0.5 ms).
+_YIELD_EVERY = 64
 
 
 class Sweepable(Protocol):
@@ -187,7 +191,9 @@ class Sweeper:
                 with contextlib.suppress(queue.Empty):
                     self._wake.get_nowait()
                 continue
-            for entry in batch:
+            for i, entry in enumerate(batch):
+                if i % _YIELD_EVERY == _YIELD_EVERY - 1:
+                    time.sleep(0)  # let a watcher thread deliver an event mid-batch
                 if not entry.live and entry.interval > 0:
                     continue
                 try:

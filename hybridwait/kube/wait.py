@@ -92,14 +92,16 @@ class Path(str, enum.Enum):
         return self.value
 
 
-class Trigger(enum.Flag):
-    """Why a check runs (several may be pending at once)."""
+class Trigger:
+    """Why a check runs: bit flags (several may be pending at once). Plain ints,
+    not an ``enum.Flag``: they are combined and tested on every check of every
+    wait, and enum operations cost microseconds each."""
 
     NONE = 0
-    FIRST = enum.auto()  # the wait's first check
-    WATCH = enum.auto()  # a watch event touched one of its objects (listening path)
-    POLL = enum.auto()  # its poll interval came (polling path)
-    RETRY = enum.auto()  # a retry after a failed read
+    FIRST = 1  # the wait's first check
+    WATCH = 2  # a watch event touched one of its objects (listening path)
+    POLL = 4  # its poll interval came (polling path)
+    RETRY = 8  # a retry after a failed read
 
 
 @dataclass(frozen=True)
@@ -444,7 +446,7 @@ class Wait:
     def _retry(self) -> None:
         self._poke(Trigger.RETRY)
 
-    def _poke(self, trig: Trigger) -> None:
+    def _poke(self, trig: int) -> None:
         with self._lock:
             if self._done:
                 return
@@ -485,7 +487,7 @@ class Wait:
                     return
                 self._trig = Trigger.NONE
             try:
-                found = self._check(trig, io, Trigger.RETRY in trig)
+                found = self._check(io, bool(trig & Trigger.RETRY))
             except Exception as exc:
                 self.finish(error=self._named(exc))
                 continue
@@ -497,7 +499,7 @@ class Wait:
                         self._busy = False
                 return
             stats = self._rt.stats
-            if Trigger.WATCH in trig and Trigger.FIRST not in trig:
+            if trig & (Trigger.WATCH | Trigger.FIRST) == Trigger.WATCH:
                 stats.add("wakeups")
             elif io or found is not None or trig & (Trigger.FIRST | Trigger.RETRY):
                 stats.add("polls")
@@ -578,9 +580,7 @@ class Wait:
         return targets, False
 
     # -- the check -----------------------------------------------------------------------
-    def _check(
-        self, trig: Trigger, io: bool, retry: bool = False
-    ) -> list[dict[str, Any] | None] | _NeedIO | None:
+    def _check(self, io: bool, retry: bool = False) -> list[dict[str, Any] | None] | _NeedIO | None:
         """Check every unmet target: the objects if all are met, None if not,
         ``NEED_IO`` if a read must go to the API and ``io`` is False."""
         self.api_reads = 0
