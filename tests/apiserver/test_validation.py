@@ -531,7 +531,8 @@ def test_crd_schema_bounds(srv: FakeAPIServer) -> None:
         "Invalid value: -1: spec.size in body should be greater than or equal to 0",
         'Invalid value: "Abcdef": spec.name in body should be at most 5 chars long',
         "Invalid value: \"Abcdef\": spec.name in body should match '^[a-z]+$'",
-        "Invalid value: [1,2,3]: spec.items in body should have at most 2 items",
+        "Invalid value: []interface {}{1, 2, 3}: spec.items in body should have at most 2 "
+        "items",
     ]
     code, _, status = raw(srv, "POST", GADGETS, {"metadata": {"name": "g"},
                                                  "spec": {"size": "big"}})

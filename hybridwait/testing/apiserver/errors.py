@@ -121,8 +121,24 @@ def go_quote(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if value is None:
-        return "null"
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        return "<nil>"
+    return _go_sharp(value)
+
+
+def _go_sharp(value: Any) -> str:
+    """Go's ``%#v`` of a decoded JSON value (``[]interface {}{1, "a"}``)."""
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(str(k))}:{_go_sharp(v)}" for k, v in value.items())
+        return "map[string]interface {}{" + inner + "}"
+    if isinstance(value, list):
+        return "[]interface {}{" + ", ".join(_go_sharp(v) for v in value) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "interface {}(nil)"
+    return str(value)
 
 
 class FieldError(NamedTuple):
