@@ -347,3 +347,20 @@ def test_a_failed_write_changes_nothing(srv: FakeAPIServer) -> None:
         v1.patch_namespaced_pod("p", "default", {"spec": {"containers": []}})
     listed = v1.list_namespaced_pod("default")
     assert listed.metadata.resource_version == rv and listed.items == []
+
+
+def test_openapi_hash_changes_with_the_served_types_only(srv: FakeAPIServer) -> None:
+    def urls() -> dict[str, str]:
+        return {k: v["serverRelativeURL"] for k, v in raw(srv, "GET", "/openapi/v3")[2][
+            "paths"].items()}
+
+    before = urls()
+    client.CoreV1Api(srv.api_client()).create_namespaced_config_map(
+        "default", {"metadata": {"name": "c"}})
+    assert urls() == before  # an ordinary write leaves clients' cached documents valid
+    from tests.apiserver.test_validation import STRICT_CRD
+
+    client.ApiextensionsV1Api(srv.api_client()).create_custom_resource_definition(STRICT_CRD)
+    after = urls()
+    assert "apis/stable.example.com/v1" in after
+    assert after["api/v1"] != before["api/v1"]

@@ -446,7 +446,7 @@ class Handler(BaseHTTPRequestHandler):
                                   "only application/json is served for /openapi/v2")
             doc = openapi_v2(reg)
         elif parts == ["openapi", "v3"]:
-            doc = openapi_v3_index(reg, self.server.app.api.store.revision)
+            doc = openapi_v3_index(reg)
         elif len(parts) > 2 and parts[:2] == ["openapi", "v3"]:
             doc = openapi_v3_group_version(reg, "/".join(parts[2:]))
         elif parts == ["apis"]:

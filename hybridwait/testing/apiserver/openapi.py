@@ -11,7 +11,7 @@ int-or-string``. Built-in documents are built once per group-version and cached.
 
 Example::
 
-    openapi_v3_index(registry, 7)["paths"]["api/v1"]["serverRelativeURL"]
+    openapi_v3_index(registry)["paths"]["api/v1"]["serverRelativeURL"]
     openapi_v3_group_version(registry, "apis/apps/v1")["components"]["schemas"]
 """
 
@@ -41,14 +41,15 @@ def _gv_paths(registry: Registry) -> dict[str, tuple[str, str]]:
     return out
 
 
-def openapi_v3_index(registry: Registry, revision: int) -> dict[str, Any]:
+def openapi_v3_index(registry: Registry) -> dict[str, Any]:
     """The ``/openapi/v3`` discovery document (one entry per group/version).
 
     Example::
 
-        openapi_v3_index(registry, 7)["paths"]["apis/apps/v1"]
+        openapi_v3_index(registry)["paths"]["apis/apps/v1"]
     """
-    return {"paths": {p: {"serverRelativeURL": f"/openapi/v3/{p}?hash={revision:016X}"}
+    tag = registry.schema_hash  # changes with the served types only, as a real server's
+    return {"paths": {p: {"serverRelativeURL": f"/openapi/v3/{p}?hash={tag}"}
                       for p in _gv_paths(registry)}}
 
 

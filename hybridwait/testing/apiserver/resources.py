@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -184,6 +185,10 @@ class Registry:
         self._by_key: dict[str, ResourceType] = {}
         self._index: dict[tuple[str, str, str], ResourceType] = {}
         self._crd_owned: dict[str, str] = {}  # crd name -> storage key
+        # Changes whenever the set of served types does; unique per registry, so a
+        # client's cache keyed by it never mixes two servers that shared a port.
+        self._salt = uuid.uuid4().int & 0xFFFFFFFF
+        self._generation = 0
         self.reset()
 
     def reset(self) -> None:
@@ -195,7 +200,19 @@ class Registry:
 
             self._rebuild(builtin_types())
 
+    @property
+    def schema_hash(self) -> str:
+        """A 16-hex-digit tag of the served types (the OpenAPI documents' ``hash``):
+        it changes when a CRD is added, changed or removed, not on other writes.
+
+        Example::
+
+            Registry().schema_hash    # e.g. "5F3A09C100000001"
+        """
+        return f"{self._salt:08X}{self._generation:08X}"
+
     def _rebuild(self, types: Iterable[ResourceType]) -> None:
+        self._generation += 1
         by_key = dict(self._by_key)
         for t in types:
             by_key[t.key] = t
