@@ -118,3 +118,36 @@ def test_a_429_storm_right_after_the_change_delays_waits_by_retry_after_only(
     print(f"refused reads {sum(map(len, refused.values()))}, worst lateness {worst:.2f}s, "
           f"late beyond poll_interval + 1 s because of the storm: {late_by_refusals}/{N}; "
           f"pool-full warnings: {pool_full.count}")
+
+
+def test_a_silent_stream_holds_a_wait_at_most_stall_timeout(fake_apiserver: Any) -> None:
+    """The other term of the promise: a trusted stream that goes silent holds a wait
+    for at most ``stall_timeout`` (then every wait of its scope reads the API), here
+    with ``poll_interval`` shorter than ``stall_timeout``."""
+    srv = fake_apiserver
+    kube = Kube(srv)
+    kube.pod("a")
+    api = srv.api_client()
+    eng = Engine(api_client=api, poll_interval=0.5, stall_timeout=STALL)
+    out: dict[str, Any] = {}
+
+    def wait() -> None:
+        out["r"] = eng.wait_result("pod/a", for_="condition=Ready", timeout=60)
+        out["t"] = time.monotonic()
+
+    t = threading.Thread(target=wait, name="lateness-stall")
+    try:
+        t.start()
+        _until(lambda: [st.healthy for st in eng.watch_status()] == [True], 10)
+        srv.faults.stall_watches(60.0)
+        changed = time.monotonic()
+        kube.ready("a")
+        t.join(20)
+        assert out["r"].path == "poll"
+        assert out["t"] - changed <= max(0.5, STALL) + READ_SLACK
+    finally:
+        srv.faults.clear()
+        eng.close()
+        t.join(5)
+        api.close()
+        kube.api.close()
