@@ -144,3 +144,40 @@ def test_every_namespace_gets_its_default_service_account(
                what="the default ServiceAccount")
     assert stored(cluster, "/configmaps", "kube-root-ca.crt", "team-a") is not None
     wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "default"))
+
+
+def test_a_cronjob_runs_jobs_on_the_simulated_clock_and_keeps_its_history() -> None:
+    from kubernetes import client
+
+    from hybridwait.testing.cluster import ClusterSettings, Span
+
+    # every simulated minute is a tenth of a real second
+    settings = ClusterSettings(seed=2, time_scale=600.0, run_time=Span(1.0, 2.0))
+    with FakeAPIServer(cluster=settings) as srv:
+        cron = {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
+                "spec": {"schedule": "*/1 * * * *", "successfulJobsHistoryLimit": 2,
+                         "jobTemplate": {"spec": {"template": {"spec": {
+                             "restartPolicy": "Never",
+                             "containers": [{"name": "t", "image": "busybox"}]}}}}}}
+        client.BatchV1Api(srv.api_client()).create_namespaced_cron_job("default", cron)
+        made: set[str] = set()
+
+        def three_runs() -> bool:
+            for j in srv.store.items("batch/jobs", "default"):
+                made.add(j["metadata"]["name"])
+            cj = srv.store.get("batch/cronjobs", "default", "tick") or {}
+            return len(made) >= 3 and bool((cj.get("status") or {}).get("lastSuccessfulTime"))
+        wait_until(srv, three_runs, what="three scheduled Jobs")
+        cj = srv.store.get("batch/cronjobs", "default", "tick")
+        assert cj is not None and cj["status"]["lastScheduleTime"].endswith(":00Z")
+        minutes = sorted(int(n.rsplit("-", 1)[1]) for n in made)
+        assert minutes == list(range(minutes[0], minutes[0] + len(minutes)))  # one a minute
+        job0 = srv.store.get("batch/jobs", "default", f"tick-{minutes[-1]}")
+        if job0 is not None:
+            assert job0["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
+        # finished Jobs beyond successfulJobsHistoryLimit are deleted
+        def trimmed() -> bool:
+            jobs = srv.store.items("batch/jobs", "default")
+            made.update(j["metadata"]["name"] for j in jobs)
+            return len(made) >= 5 and sum(1 for j in jobs if _true(j, "Complete")) <= 2
+        wait_until(srv, trimmed, what="history trimmed")

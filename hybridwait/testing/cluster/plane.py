@@ -2,7 +2,7 @@
 :class:`~hybridwait.testing.FakeAPIServer` started with ``cluster=...``.
 
 It starts one thread per controller (nodes, scheduler, kubelet, ReplicaSet,
-Deployment, StatefulSet, DaemonSet, Job, garbage collector, namespaces,
+Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage collector, namespaces,
 endpoints), each on the emulator's own event history, and offers the
 workload faults. :meth:`ControlPlane.stop` joins every thread.
 
@@ -20,6 +20,7 @@ import logging
 import threading
 
 from hybridwait.testing.apiserver.api import Api
+from hybridwait.testing.cluster.cronjob import CronJobController
 from hybridwait.testing.cluster.daemonset import DaemonSetController
 from hybridwait.testing.cluster.deployment import DeploymentController
 from hybridwait.testing.cluster.endpoints import EndpointsController
@@ -41,7 +42,8 @@ log = logging.getLogger("hybridwait.testing.cluster")
 
 CONTROLLERS: tuple[type[Controller], ...] = (
     NodeLifecycle, Scheduler, Kubelet, ReplicaSetController, DeploymentController,
-    StatefulSetController, DaemonSetController, JobController, GarbageCollector,
+    StatefulSetController, DaemonSetController, JobController, CronJobController,
+    GarbageCollector,
     NamespaceController, EndpointsController,
 )
 JOIN_TIMEOUT = 10.0
