@@ -117,7 +117,12 @@ CONNECT_TIMEOUT = 10.0  # opening a watch stream
 
 
 class State(enum.Enum):
-    """Where the watcher is."""
+    """Where the watcher is (``Watcher.state``, ``WatchStatus.state``).
+
+    Example::
+
+        eng.watch_status()[0].state is State.WATCHING
+    """
 
     STARTING = "starting"
     LISTING = "listing"
@@ -128,7 +133,12 @@ class State(enum.Enum):
 
 
 class Outcome(enum.Enum):
-    """What happened: how a LIST or a watch stream ended, or what a stream delivered."""
+    """What happened: how a LIST or a watch stream ended, or what a stream delivered.
+
+    Example::
+
+        TRANSITIONS[Outcome.STALLED]   # Action(Step.WATCH, Delay.NONE, Trust.LOSE)
+    """
 
     LISTED = "listed"
     LIST_FAILED = "list_failed"
@@ -151,7 +161,12 @@ class Outcome(enum.Enum):
 
 
 class Step(enum.Enum):
-    """The watcher's next request."""
+    """The watcher's next request.
+
+    Example::
+
+        TRANSITIONS[Outcome.EXPIRED].step is Step.LIST
+    """
 
     LIST = "list"
     WATCH = "watch"
@@ -160,7 +175,12 @@ class Step(enum.Enum):
 
 
 class Delay(enum.Enum):
-    """How long to wait before the next step."""
+    """How long to wait before the next step (see :func:`delay_for`).
+
+    Example::
+
+        TRANSITIONS[Outcome.THROTTLED].delay is Delay.RETRY_AFTER
+    """
 
     NONE = "none"
     BACKOFF = "backoff"  # the reflector backoff
@@ -168,7 +188,13 @@ class Delay(enum.Enum):
 
 
 class Trust(enum.Enum):
-    """What an outcome does to the cache's trust for this watch's scope."""
+    """What an outcome does to the cache's trust for this watch's scope (see
+    :func:`trusted_after`).
+
+    Example::
+
+        TRANSITIONS[Outcome.OPENED].trust is Trust.KEEP   # headers prove nothing (D13)
+    """
 
     KEEP = "keep"  # trusted afterwards only if trusted before
     GAIN = "gain"  # trusted (the stream or a LIST proved the cache current)
@@ -176,7 +202,13 @@ class Trust(enum.Enum):
 
 
 class Action(NamedTuple):
-    """What the watcher does after an outcome."""
+    """What the watcher does after an outcome: its next ``step``, the ``delay``
+    before it, and what happens to the cache's ``trust``.
+
+    Example::
+
+        step, delay, trust = TRANSITIONS[Outcome.FORBIDDEN]
+    """
 
     step: Step
     delay: Delay
@@ -430,6 +462,11 @@ class Watcher:
     watch's scope, ``pending`` that the first LIST has not finished and nothing
     failed yet, ``complete`` that no object of the cache was evicted since the
     last LIST (so "not in the cache" means "does not exist").
+
+    Example::
+
+        w = Watcher(transport, rtype, "default", None, cache, registry, stats, stall_timeout=30)
+        w.start(); ...; w.status().healthy; w.stop(); w.join(2)
     """
 
     def __init__(
@@ -565,6 +602,7 @@ class Watcher:
 
     @property
     def alive(self) -> bool:
+        """True while the thread runs (also while a stopped watcher winds down)."""
         return self._thread.is_alive()
 
     # -- the state machine ---------------------------------------------------------

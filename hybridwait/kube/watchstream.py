@@ -46,7 +46,12 @@ MAX_LINE = 16 * 1024 * 1024
 
 
 class EventType(enum.Enum):
-    """The ``type`` of a watch event."""
+    """The ``type`` of a watch event.
+
+    Example::
+
+        EventType("BOOKMARK") is EventType.BOOKMARK
+    """
 
     ADDED = "ADDED"
     MODIFIED = "MODIFIED"
@@ -83,11 +88,21 @@ class WatchEvent(NamedTuple):
 
 class MalformedLine(ValueError):
     """A line of a watch stream that is not a watch event (the text says why;
-    it never quotes the line, which may hold a Secret's data)."""
+    it never quotes the line, which may hold a Secret's data).
+
+    Example::
+
+        decode(b"not json")   # raises MalformedLine("not JSON")
+    """
 
 
 class LineTooLong(ValueError):
-    """A watch line longer than the framer's ``max_line``."""
+    """A watch line longer than the framer's ``max_line``.
+
+    Example::
+
+        LineFramer(max_line=3).feed(b"abcd")   # raises LineTooLong
+    """
 
 
 class LineFramer:
@@ -168,6 +183,10 @@ def chunks_of(resp: Any) -> Iterator[bytes]:
 
     Errors of the connection (``ReadTimeoutError`` after the read timeout,
     ``ProtocolError`` on a cut) propagate to the caller.
+
+    Example::
+
+        for chunk in chunks_of(transport.open(path, {"watch": "true"})): ...
     """
     if resp.chunked:
         return iter(resp.read_chunked(decode_content=True))
