@@ -145,3 +145,41 @@ def test_the_time_scale_runs_a_long_rollout_fast() -> None:
             return (d.get("status") or {}).get("availableReplicas") == 3
         wait_until(srv, available, timeout=30.0)
         assert srv.cluster.now() >= 60.0
+
+
+def test_a_fake_clock_drives_the_simulation_step_by_step() -> None:
+    from kubernetes import client
+
+    from hybridwait.testing import FakeClock
+
+    clock = FakeClock()
+    settings = ClusterSettings(seed=1, clock=clock, create_delay=Span(5.0, 5.0),
+                               ready_delay=Span(3.0, 3.0))
+    with FakeAPIServer(cluster=settings) as srv:
+        client.CoreV1Api(srv.api_client()).create_namespaced_pod("default", {
+            "metadata": {"name": "p"}, "spec": {"containers": [
+                {"name": "c", "image": "x", "readinessProbe": {"exec": {"command": ["true"]}}}]}})
+
+        def phase() -> str:
+            pod = srv.store.get("/pods", "default", "p") or {}
+            return str((pod.get("status") or {}).get("phase", ""))
+
+        def waiting() -> bool:
+            pod = srv.store.get("/pods", "default", "p") or {}
+            return bool((pod.get("status") or {}).get("startTime"))
+        wait_until(srv, waiting, what="ContainerCreating")
+        assert clock.wait_for_waiters(1, timeout=30.0)  # the kubelet armed its timer
+        assert phase() == "Pending" and srv.cluster.now() == 0.0
+        clock.step(4.9)
+        clock.step(0.1)  # 5 simulated seconds: the containers start
+        wait_until(srv, lambda: phase() == "Running", what="Running after 5 s")
+
+        def ready() -> bool:
+            pod = srv.store.get("/pods", "default", "p") or {}
+            return any(c["type"] == "Ready" and c["status"] == "True"
+                       for c in pod["status"].get("conditions") or [])
+        assert not ready()
+        assert clock.wait_for_waiters(1, timeout=30.0)
+        clock.step(3.0)  # the readiness probe's delay
+        wait_until(srv, ready, what="Ready after 3 more seconds")
+        assert srv.cluster.now() == 8.0

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import queue
 import threading
-import time
 from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
 
+from hybridwait.core.clock import Clock, RealClock
 from hybridwait.testing.apiserver.api import Api
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.resources import ResourceType
@@ -142,14 +143,16 @@ class ClusterContext:
         self.settings = settings
         self.faults = faults
         self.stopping = threading.Event()
-        self._t0 = time.monotonic()
+        self.clock: Clock = settings.clock if settings.clock is not None else RealClock()
+        self.fake_clock = settings.clock is not None
+        self._t0 = self.clock.now()
 
     def now(self) -> float:
-        """Simulated seconds since start (real seconds times ``time_scale``)."""
-        return (time.monotonic() - self._t0) * self.settings.time_scale
+        """Simulated seconds since start (clock seconds times ``time_scale``)."""
+        return (self.clock.now() - self._t0) * self.settings.time_scale
 
     def real(self, sim_seconds: float) -> float:
-        """Real seconds for ``sim_seconds`` of simulated time."""
+        """Clock seconds for ``sim_seconds`` of simulated time."""
         return sim_seconds / self.settings.time_scale
 
 
@@ -206,7 +209,7 @@ class Loop:
         self._wake = threading.Event()
         self._resync = threading.Event()
         self._dirty: dict[Ref, None] = {}  # at most one entry per object
-        self._due: dict[Ref, float] = {}  # ref -> monotonic time (earliest wins)
+        self._due: dict[Ref, float] = {}  # ref -> clock time (earliest wins)
         self._failures: dict[Ref, int] = {}
         self.errors = 0
         self.syncs = 0
@@ -259,8 +262,8 @@ class Loop:
         if not self._dirty:
             timeout = None
             if self._due:
-                timeout = max(0.0, min(self._due.values()) - time.monotonic())
-            self._wake.wait(timeout)
+                timeout = max(0.0, min(self._due.values()) - self.ctx.clock.now())
+            self._wait(timeout)
         self._wake.clear()
         if self.ctx.stopping.is_set():
             return cursor
@@ -279,7 +282,7 @@ class Loop:
                 if ev.key in keys:
                     for ref in self._guard_refs(ev):
                         self._dirty[ref] = None
-        now = time.monotonic()
+        now = self.ctx.clock.now()
         for ref, due in list(self._due.items()):
             if due <= now:
                 del self._due[ref]
@@ -290,6 +293,22 @@ class Loop:
                 break
             self._sync_one(ref)
         return cursor
+
+    def _wait(self, timeout: float | None) -> None:
+        """Sleep until woken or ``timeout`` clock seconds pass."""
+        if timeout is None or not self.ctx.fake_clock:
+            self._wake.wait(timeout)
+            return
+        timer = self.ctx.clock.new_timer(timeout)
+        chan = timer.c
+        chan.subscribe(self._wake.set)
+        try:
+            chan.get_nowait()  # fired before the subscription: do not sleep
+        except queue.Empty:
+            self._wake.wait()
+        finally:
+            chan.unsubscribe(self._wake.set)
+            timer.stop()
 
     def _mark_all(self) -> None:
         refs = self._guard(None, lambda: list(self.controller.all_refs())) or []
@@ -326,7 +345,7 @@ class Loop:
             return
         self._failures.pop(ref, None)
         if after is not None:
-            self._schedule(ref, time.monotonic() + self.ctx.real(max(after, 0.0)))
+            self._schedule(ref, self.ctx.clock.now() + self.ctx.real(max(after, 0.0)))
 
     def _failed(self, ref: Ref) -> None:
         self.errors += 1
@@ -335,7 +354,7 @@ class Loop:
         log.exception("cluster controller %s: sync of %s/%s %s failed (retry %d)",
                       self.controller.name, ref.namespace, ref.name, ref.key, n)
         delay = min(_ERROR_RETRY_MAX, _ERROR_RETRY_FIRST * 2 ** (n - 1))
-        self._schedule(ref, time.monotonic() + delay)
+        self._schedule(ref, self.ctx.clock.now() + delay)
 
     def _schedule(self, ref: Ref, at: float) -> None:
         cur = self._due.get(ref)

@@ -18,7 +18,9 @@ Example::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from hybridwait.core.clock import Clock
 
 __all__ = ["ClusterSettings", "Span"]
 
@@ -62,6 +64,10 @@ class ClusterSettings:
       most 300 s, as the kubelet does).
     - ``eviction_delay``: how long after a node fails its pods are evicted
       (the default ``tolerationSeconds`` for ``unreachable``).
+    - ``clock``: what drives simulated time (default: the real monotonic
+      clock). With a :class:`~hybridwait.testing.FakeClock` nothing timed
+      happens until the test calls ``clock.step(...)``; ``time_scale`` then
+      counts simulated seconds per fake second.
 
     Example::
 
@@ -77,6 +83,7 @@ class ClusterSettings:
     crash_after: Span = Span(0.5, 1.0)
     crash_backoff: float = 10.0
     eviction_delay: float = 300.0
+    clock: Clock | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not 0 <= self.nodes <= 1000:
