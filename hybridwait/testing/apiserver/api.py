@@ -27,6 +27,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import yaml
@@ -70,6 +71,47 @@ _CUSTOM_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
 def now_rfc3339() -> str:
     """The current UTC time as Kubernetes writes it (seconds precision)."""
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Propagation(str, Enum):
+    """``DeleteOptions.propagationPolicy``: what happens to an object's dependents."""
+
+    ORPHAN = "Orphan"
+    BACKGROUND = "Background"
+    FOREGROUND = "Foreground"
+
+
+# The finalizer a real server adds for a policy the garbage collector then carries out.
+_PROPAGATION_FINALIZERS = {Propagation.ORPHAN: "orphan",
+                           Propagation.FOREGROUND: "foregroundDeletion"}
+
+
+def propagation(options: dict[str, Any]) -> Propagation | None:
+    """The deletion's propagation policy from ``DeleteOptions`` (``propagationPolicy``,
+    or the older ``orphanDependents``); None when neither is set. An unknown policy,
+    or both set, is the 422 a real server answers.
+
+    Example::
+
+        propagation({"propagationPolicy": "Foreground"})   # Propagation.FOREGROUND
+    """
+    value = options.get("propagationPolicy")
+    orphan = options.get("orphanDependents")
+    errors: list[FieldError] = []
+    if value is not None and orphan is not None:
+        errors.append(FieldError(CauseType.INVALID, "propagationPolicy",
+                                 "orphanDependents and deletionPropagation cannot be both set",
+                                 value, True))
+    policy = next((p for p in Propagation if p.value == value), None)
+    if value is not None and policy is None:
+        errors.append(FieldError(CauseType.NOT_SUPPORTED, "propagationPolicy",
+                                 'supported values: "Foreground", "Background", "Orphan", '
+                                 '"nil"', value, True))
+    if errors:
+        raise invalid("DeleteOptions", "", errors, "meta.k8s.io")
+    if policy is None and orphan is True:
+        return Propagation.ORPHAN
+    return policy
 
 
 @dataclass
@@ -129,6 +171,11 @@ class Api:
         self.store = store
         self.registry = registry
         self.admission = Admission()
+        #: Set by a control plane that runs a garbage collector (``cluster=``): then a
+        #: delete with ``propagationPolicy`` Foreground/Orphan adds the
+        #: ``foregroundDeletion``/``orphan`` finalizer for it to act on, as a real
+        #: server does. Without one the policy is accepted and the object deleted.
+        self.garbage_collector = False
         self.fields = FieldTracker()
         self.seed_namespaces()
 
@@ -594,11 +641,32 @@ class Api:
                         f'Operation cannot be fulfilled on {rt.qualified} "{name}": '
                         "Precondition failed",
                     )
+            policy = propagation(options)
             if dry_run:
                 return old
             if rt.key == NAMESPACE_KEY:
                 return self._delete_namespace(rt, name, old)
+            finalizer = _PROPAGATION_FINALIZERS.get(policy) if policy else None
+            if finalizer and self.garbage_collector:
+                return self._delete_for_gc(rt, ns, name, old, finalizer)
             return self._delete_one(rt, ns, name, old)
+
+    def _delete_for_gc(self, rt: ResourceType, ns: str, name: str, old: dict[str, Any],
+                       finalizer: str) -> dict[str, Any]:
+        """Mark the object deleted and hand it to the garbage collector with the
+        policy's finalizer (it removes the finalizer once dependents are handled)."""
+        new = clone(old)
+        meta = new["metadata"]
+        fins = list(meta.get("finalizers") or [])
+        if finalizer not in fins:
+            fins.append(finalizer)
+        meta["finalizers"] = fins
+        meta.setdefault("deletionTimestamp", now_rfc3339())
+        meta.setdefault("deletionGracePeriodSeconds", 0)
+        if new == old:
+            return old
+        self.store.write(rt.key, ns, name, new, "MODIFIED")
+        return new
 
     def _delete_one(self, rt: ResourceType, ns: str, name: str, old: dict[str, Any]
                     ) -> dict[str, Any]:
