@@ -142,7 +142,11 @@ def test_every_namespace_gets_its_default_service_account(
     core.create_namespace({"metadata": {"name": "team-a"}})
     wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "team-a"),
                what="the default ServiceAccount")
-    assert stored(cluster, "/configmaps", "kube-root-ca.crt", "team-a") is not None
+    wait_until(cluster, lambda: stored(cluster, "/configmaps", "kube-root-ca.crt", "team-a"),
+               what="the root CA ConfigMap")
+    core.delete_namespaced_service_account("default", "team-a")
+    wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "team-a"),
+               what="the default ServiceAccount re-created")
     wait_until(cluster, lambda: stored(cluster, "/serviceaccounts", "default", "default"))
 
 
