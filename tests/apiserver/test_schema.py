@@ -13,7 +13,7 @@ from kubernetes.client.rest import ApiException
 from hybridwait.testing import FakeAPIServer
 from hybridwait.testing.apiserver.builtin import builtin_types
 from hybridwait.testing.apiserver.schema import Compiler, load
-from hybridwait.testing.pytest_plugin import RealCluster
+from hybridwait.testing.pytest_plugin import RealCluster, kube_api_kubeconfig
 from tests.apiserver.conftest import raw
 
 pytest_plugins = ["pytester"]
@@ -298,7 +298,10 @@ def test_loader_and_compiled_nodes() -> None:
     assert defs.node("io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1").preserve
 
 
-def test_kube_api_defaults_to_the_emulator(kube_api: Any) -> None:
+def test_kube_api_defaults_to_the_emulator(kube_api: Any,
+                                           request: pytest.FixtureRequest) -> None:
+    if kube_api_kubeconfig(request.config):
+        pytest.skip("this run points kube_api at a real cluster")
     assert isinstance(kube_api, FakeAPIServer)
     names = [n.metadata.name for n in client.CoreV1Api(kube_api.api_client()).list_namespace(
     ).items]
@@ -318,8 +321,10 @@ def test_kube_api_uses_a_kubeconfig_when_given(pytester: pytest.Pytester,
     """)
     client.CoreV1Api(fake_apiserver.api_client()).create_namespace(
         {"metadata": {"name": "marker"}})
-    res = pytester.runpytest_inprocess("-p", "no:cacheprovider",
-                                       f"--kube-api-kubeconfig={fake_apiserver.kubeconfig}")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("HYBRIDWAIT_KUBECONFIG", raising=False)
+        res = pytester.runpytest_inprocess(
+            "-p", "no:cacheprovider", f"--kube-api-kubeconfig={fake_apiserver.kubeconfig}")
     res.assert_outcomes(passed=1)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HYBRIDWAIT_KUBECONFIG", fake_apiserver.kubeconfig)
