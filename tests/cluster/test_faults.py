@@ -48,7 +48,10 @@ def test_a_crash_looping_pod_restarts_with_a_back_off_and_reads_failed(
     cs = pod["status"]["containerStatuses"][0]
     assert pod["status"]["phase"] == "Running" and not _ready(pod)
     assert cs["lastState"]["terminated"]["exitCode"] == 1
-    assert cs["state"]["waiting"]["message"].startswith("back-off 20s restarting failed")
+    # the kubelet's back-off doubles from crash_backoff (10 s) per restart
+    backoff = 10 * 2 ** (cs["restartCount"] - 1)
+    assert cs["state"]["waiting"]["message"].startswith(
+        f"back-off {backoff}s restarting failed container=c pod=p_default(")
     assert object_status(pod).status.value == "Failed"
 
 
