@@ -144,3 +144,22 @@ def test_a_failed_node_goes_unknown_and_its_pods_are_replaced_elsewhere(
     wait_until(cluster, replaced, what="the pods evicted and replaced on other nodes")
     with pytest.raises(ValueError):
         cluster.cluster.fail_node("no-such-node")
+
+
+def test_a_pod_held_by_a_finalizer_is_stopped_by_the_kubelet_when_deleted(
+        cluster: FakeAPIServer, core: Any) -> None:
+    body = _pod("p", "web:1")
+    body["metadata"]["finalizers"] = ["example.com/hold"]
+    core.create_namespaced_pod("default", body)
+    wait_until(cluster, lambda: _ready(_get(cluster, "p")))
+    core.delete_namespaced_pod("p", "default")
+
+    def stopped() -> bool:
+        cs = _get(cluster, "p")["status"]["containerStatuses"][0]
+        return "terminated" in cs["state"]
+    wait_until(cluster, stopped, what="containers stopped")
+    pod = _get(cluster, "p")
+    assert pod["metadata"]["deletionTimestamp"]
+    assert pod["status"]["phase"] == "Succeeded" and not _ready(pod)
+    core.patch_namespaced_pod("p", "default", {"metadata": {"finalizers": None}})
+    wait_until(cluster, lambda: cluster.store.get("/pods", "default", "p") is None)

@@ -60,7 +60,9 @@ class Kubelet(Controller):
 
     def refs_for(self, ev: Event) -> Iterable[Ref]:
         if ev.type == "DELETED":
-            self._next.pop(str(ev.obj["metadata"].get("uid")), None)
+            uid = str(ev.obj["metadata"].get("uid"))
+            self._next.pop(uid, None)
+            self._next.pop(f"{uid}/terminating", None)
             return
         if (ev.obj.get("spec") or {}).get("nodeName"):
             yield Ref(PODS, ev.namespace, ev.name)
@@ -74,10 +76,14 @@ class Kubelet(Controller):
         if pod is None:
             return None
         node = (pod.get("spec") or {}).get("nodeName")
-        if not node or self.ctx.faults.node_failed(node) or not is_active(pod):
+        if not node or self.ctx.faults.node_failed(node):
             return None
         uid = str(pod["metadata"]["uid"])
         now = self.ctx.now()
+        if pod["metadata"].get("deletionTimestamp"):
+            return self._terminate(pod, uid, now)
+        if not is_active(pod):
+            return None
         due = self._next.get(uid)
         if due is not None and now < due:
             return due - now
@@ -86,6 +92,24 @@ class Kubelet(Controller):
         if delay is not None:
             self._next[uid] = now + delay
         return delay
+
+    def _terminate(self, pod: dict[str, Any], uid: str, now: float) -> float | None:
+        """A pod being deleted: its containers stop after the grace period, then
+        the kubelet deletes it for good (finalizers, if any, still hold it)."""
+        key = f"{uid}/terminating"
+        due = self._next.get(key)
+        if due is None:
+            grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
+            due = self._next[key] = now + grace
+        if now < due:
+            return due - now
+        status = pod.get("status") or {}
+        if any("terminated" not in (cs.get("state") or {})
+               for cs in status.get("containerStatuses") or []):
+            self._write(pod, self._finished(pod, 0))  # terminal phase, as since 1.27
+        self.client.delete(PODS, str(pod["metadata"].get("namespace")),
+                           str(pod["metadata"]["name"]), uid)
+        return None
 
     # -- the state machine ---------------------------------------------------------
     def _rng(self, pod: dict[str, Any], step: str) -> Any:
