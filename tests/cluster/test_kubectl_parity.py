@@ -126,3 +126,33 @@ def test_a_job_completes_for_kubectl_wait_and_get_watch(srv: FakeAPIServer) -> N
     g = kubectl(srv, "get", "job", "migrate", "-o",
                 "jsonpath={.status.succeeded} {.status.conditions[-1].type}")
     assert g.stdout == "2 Complete"
+
+
+def test_fake_apiserver_cluster_flag_serves_a_cluster_kubectl_can_roll_out_on(
+        tmp_path: Any) -> None:
+    import signal
+    import sys
+
+    kc = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hybridwait.cli", "fake-apiserver", "--cluster", "--nodes", "2",
+         "--time-scale", "20", "--kubeconfig", str(kc)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("serving on http://127.0.0.1:")
+
+        def kc_run(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([kubectl_path() or "kubectl", f"--kubeconfig={kc}", *args],
+                                  capture_output=True, text=True, timeout=60, check=False)
+        assert kc_run("create", "deployment", "web", "--image=nginx",
+                      "--replicas=2").returncode == 0
+        p = kc_run("rollout", "status", "deployment/web", "--timeout=60s")
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.splitlines()[-1] == 'deployment "web" successfully rolled out'
+        nodes = kc_run("get", "nodes", "-o", "name").stdout.split()
+        assert nodes == ["node/node-1", "node/node-2"]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert proc.returncode == 0
