@@ -370,8 +370,11 @@ class Engine:
         """
         return self._start(
             resource, for_, fail_for,
-            _Options(namespace, selector, field_selector, all, all_namespaces,
-                     timeout, ctx, poll_interval, watch),
+            _Options(
+                namespace=namespace, selector=selector, field_selector=field_selector,
+                all=all, all_namespaces=all_namespaces, timeout=timeout, ctx=ctx,
+                poll_interval=poll_interval, watch=watch,
+            ),
         ).future
 
     async def wait_async(
@@ -461,8 +464,11 @@ class Engine:
         return self._block(
             self._start(
                 resource, for_, fail_for,
-                _Options(namespace, selector, field_selector, all, all_namespaces,
-                         timeout, ctx, poll_interval, watch),
+                _Options(
+                    namespace=namespace, selector=selector, field_selector=field_selector,
+                    all=all, all_namespaces=all_namespaces, timeout=timeout, ctx=ctx,
+                    poll_interval=poll_interval, watch=watch,
+                ),
             )
         ).objects
 
@@ -492,8 +498,11 @@ class Engine:
         return self._block(
             self._start(
                 resource, for_, fail_for,
-                _Options(namespace, selector, field_selector, all, all_namespaces,
-                         timeout, ctx, poll_interval, watch),
+                _Options(
+                    namespace=namespace, selector=selector, field_selector=field_selector,
+                    all=all, all_namespaces=all_namespaces, timeout=timeout, ctx=ctx,
+                    poll_interval=poll_interval, watch=watch,
+                ),
             )
         )
 
