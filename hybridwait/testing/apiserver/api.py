@@ -176,6 +176,10 @@ class Api:
         #: ``foregroundDeletion``/``orphan`` finalizer for it to act on, as a real
         #: server does. Without one the policy is accepted and the object deleted.
         self.garbage_collector = False
+        #: Set by a control plane with kubelets: deleting a Pod bound to a node then
+        #: marks it (``deletionTimestamp`` = now + grace period) and the kubelet
+        #: finishes the delete, as on a real cluster. Otherwise Pods go at once.
+        self.graceful_pods = False
         self.fields = FieldTracker()
         self.seed_namespaces()
 
@@ -526,7 +530,10 @@ class Api:
         if dry_run:
             return new
         new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        # Removing the last finalizer of a deleted object finishes the delete; an
+        # update of a Pod still in its grace period does not.
+        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers") \
+                and old_meta.get("finalizers") and not old_meta.get("deletionGracePeriodSeconds"):
             self._remove(rt, ns, name, new)
             return new
         self.store.write(rt.key, ns, name, new, "MODIFIED")
@@ -646,10 +653,47 @@ class Api:
                 return old
             if rt.key == NAMESPACE_KEY:
                 return self._delete_namespace(rt, name, old)
+            if rt.key == "/pods" and self.graceful_pods:
+                grace = self._pod_grace(old, options)
+                if grace > 0:
+                    return self._delete_gracefully(rt, ns, name, old, grace)
             finalizer = _PROPAGATION_FINALIZERS.get(policy) if policy else None
             if finalizer and self.garbage_collector:
                 return self._delete_for_gc(rt, ns, name, old, finalizer)
             return self._delete_one(rt, ns, name, old)
+
+    @staticmethod
+    def _pod_grace(pod: dict[str, Any], options: dict[str, Any]) -> int:
+        """A Pod's grace period for this delete: ``gracePeriodSeconds`` if given,
+        else its ``terminationGracePeriodSeconds``; 0 for a Pod no node runs or
+        that has finished (nothing to stop), as a real server decides."""
+        spec = pod.get("spec") or {}
+        phase = (pod.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        given = options.get("gracePeriodSeconds")
+        if given is not None:
+            try:
+                return max(0, int(given))
+            except (TypeError, ValueError):
+                raise bad_request("gracePeriodSeconds must be an integer") from None
+        value = spec.get("terminationGracePeriodSeconds", 30)
+        return max(0, int(value)) if isinstance(value, int) else 30
+
+    def _delete_gracefully(self, rt: ResourceType, ns: str, name: str, old: dict[str, Any],
+                           grace: int) -> dict[str, Any]:
+        """Mark a running Pod for deletion in ``grace`` seconds (a later delete may
+        only shorten it); the kubelet deletes it when its containers have stopped."""
+        meta = old["metadata"]
+        current = meta.get("deletionGracePeriodSeconds")
+        if meta.get("deletionTimestamp") and isinstance(current, int) and current <= grace:
+            return old
+        new = clone(old)
+        when = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=grace)
+        new["metadata"]["deletionTimestamp"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        new["metadata"]["deletionGracePeriodSeconds"] = grace
+        self.store.write(rt.key, ns, name, new, "MODIFIED")
+        return new
 
     def _delete_for_gc(self, rt: ResourceType, ns: str, name: str, old: dict[str, Any],
                        finalizer: str) -> dict[str, Any]:
