@@ -196,6 +196,7 @@ class Registry:
         with self._lock:
             self._by_key = {}
             self._crd_owned = {}
+            # Imported here: builtin.py builds ResourceType objects from this module.
             from hybridwait.testing.apiserver.builtin import builtin_types
 
             self._rebuild(builtin_types())
