@@ -22,9 +22,9 @@ pytestmark = [
     pytest.mark.skipif(kubectl_path() is None, reason="kubectl is not installed"),
 ]
 
-# Slow enough that kubectl sees the rollout in progress (pods take 0.5-1 s of
-# real time to start), fast enough for a unit test.
-SETTINGS = ClusterSettings(nodes=3, seed=3, time_scale=10.0, create_delay=Span(5.0, 10.0),
+# Pods take 0.1-0.4 s of real time to start; where kubectl must see a rollout in
+# progress, a fault holds it until kubectl is watching.
+SETTINGS = ClusterSettings(nodes=3, seed=3, time_scale=10.0, create_delay=Span(1.0, 4.0),
                            ready_delay=Span(0.5, 1.0), run_time=Span(2.0, 4.0))
 
 
@@ -49,13 +49,27 @@ def _apps(srv: FakeAPIServer) -> Any:
 
 def test_rollout_status_follows_a_rollout_to_the_end(srv: FakeAPIServer) -> None:
     apps = _apps(srv)
+    srv.cluster.never_ready(image="nginx:1")  # held until kubectl is watching
     apps.create_namespaced_deployment("default", deployment("web", "nginx:1", replicas=3))
-    p = kubectl(srv, "rollout", "status", "deployment/web", "--timeout=60s")
-    assert p.returncode == 0, p.stderr
-    lines = p.stdout.splitlines()
+    proc = subprocess.Popen(
+        [kubectl_path() or "kubectl", f"--kubeconfig={srv.kubeconfig}", "rollout", "status",
+         "deployment/web", "--timeout=60s"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while srv.watch_count() < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)  # a counter with a generous bound, not a stand-in for it
+        assert srv.watch_count() >= 1, "kubectl never started watching"
+        srv.cluster.clear()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
     assert lines[-1] == 'deployment "web" successfully rolled out'
-    assert any(line.startswith('Waiting for deployment "web" rollout to finish:')
-               for line in lines[:-1])
+    assert lines[0].startswith('Waiting for deployment "web" rollout to finish: ')
     apps.patch_namespaced_deployment("web", "default", {"spec": {"template": {"spec": {
         "containers": [{"name": "main", "image": "nginx:2"}]}}}})
     p = kubectl(srv, "rollout", "status", "deployment/web", "--timeout=60s")
@@ -106,6 +120,7 @@ def test_a_failed_rollout_is_reported_by_kubectl_and_by_hybridwait(
 def test_a_job_completes_for_kubectl_wait_and_get_watch(srv: FakeAPIServer) -> None:
     from kubernetes import client
 
+    srv.cluster.image_pull_error(image="busybox")  # held until kubectl is watching
     client.BatchV1Api(srv.api_client()).create_namespaced_job(
         "default", job("migrate", completions=2, parallelism=1))
     watch = subprocess.Popen(
@@ -113,6 +128,10 @@ def test_a_job_completes_for_kubectl_wait_and_get_watch(srv: FakeAPIServer) -> N
          "-l", "job-name=migrate", "--request-timeout=20s"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
+        deadline = time.monotonic() + 30
+        while srv.watch_count() < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)  # a counter with a generous bound
+        srv.cluster.clear()
         p = kubectl(srv, "wait", "--for=condition=Complete", "job/migrate", "--timeout=60s")
         assert (p.returncode, p.stdout.strip()) == (0, "job.batch/migrate condition met")
     finally:
@@ -121,7 +140,8 @@ def test_a_job_completes_for_kubectl_wait_and_get_watch(srv: FakeAPIServer) -> N
     statuses = [line.split()[2] for line in out.splitlines()[1:] if line.strip()]
     # kubectl's printer says ContainerCreating / Completed; the emulator's
     # server-side table prints the phase (Pending / Succeeded) for now
-    for seen in ({"ContainerCreating", "Pending"}, {"Running"}, {"Completed", "Succeeded"}):
+    for seen in ({"ContainerCreating", "ImagePullBackOff", "Pending"}, {"Running"},
+                 {"Completed", "Succeeded"}):
         assert seen & set(statuses), statuses
     g = kubectl(srv, "get", "job", "migrate", "-o",
                 "jsonpath={.status.succeeded} {.status.conditions[-1].type}")
