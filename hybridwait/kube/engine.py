@@ -105,9 +105,12 @@ class Engine:
     5xx, 429 or refused connection).
     ``watch_linger`` (5 s): how long a watch with no waiter left is kept for
     the next wait (0: stop at once).
-    ``readers`` (2): threads for the steps of waits that block (discovery,
-    a selector's LIST, GETs while no healthy watch covers an object); they
-    start on demand and end after a second idle.
+    ``readers``: threads for the steps of waits that block (discovery, a
+    selector's LIST, GETs while no healthy watch covers an object); default 1
+    with ``watch=True`` (a shared watch + its widening + the sweeper + 1 reader:
+    at most 4 threads for one namespace), 3 with ``watch=False`` (no watcher
+    threads: the sweeper + 3 readers). They start on demand and end after a
+    second idle.
     Durations may be seconds or ``datetime.timedelta``.
 
     Thread-safe for any number of calling threads. ``close()`` (or leaving a
@@ -136,7 +139,7 @@ class Engine:
         discovery_ttl: Duration = 600.0,
         request_timeout: Duration = 10.0,
         watch_linger: Duration = 5.0,
-        readers: int = 2,
+        readers: int | None = None,
     ) -> None:
         poll_interval = _seconds(poll_interval, "poll_interval", positive=True)
         stall_timeout = _seconds(stall_timeout, "stall_timeout", positive=True)
@@ -173,7 +176,7 @@ class Engine:
             linger=watch_linger,
         )
         self._sweeper = Sweeper(self.clock)
-        self._readers = ReaderPool(readers)
+        self._readers = ReaderPool(readers if readers is not None else (1 if watch else 3))
         self._runtime = Runtime(
             clock=self.clock,
             transport=self._transport,
