@@ -347,9 +347,9 @@ def _board(srv: Any) -> str:
     return "; ".join(parts)
 
 
-def _run_waits(engine: Any, outcomes: list[WaitOutcome], pool: ThreadPoolExecutor,
-               bar: Progress, srv: Any, done_before: int) -> None:
-    """Wait on ``outcomes`` from the pool's threads, showing progress until all end."""
+def _submit(engine: Any, outcomes: list[WaitOutcome], pool: ThreadPoolExecutor
+            ) -> list[Future[None]]:
+    """Start a wait for each of ``outcomes`` on the pool's threads."""
     from hybridwait.kube.errors import WaitFailed
 
     def wait_one(o: WaitOutcome) -> None:
@@ -364,7 +364,11 @@ def _run_waits(engine: Any, outcomes: list[WaitOutcome], pool: ThreadPoolExecuto
             o.error = f"{type(exc).__name__}: {exc}"
         o.ended_at = time.monotonic()
 
-    futures: list[Future[None]] = [pool.submit(wait_one, o) for o in outcomes]
+    return [pool.submit(wait_one, o) for o in outcomes]
+
+
+def _follow(futures: list[Future[None]], bar: Progress, srv: Any, done_before: int) -> None:
+    """Show progress until every wait of ``futures`` has ended."""
     while True:
         done = sum(f.done() for f in futures)
         bar.update(done_before + done, _board(srv))
@@ -442,20 +446,25 @@ def run_demo(
                 if chaos:
                     chaos_runner = _Chaos(srv, 8.0, bar.note)
                     chaos_runner.start()
-                _run_waits(engine, setup, pool, bar, srv, 0)
+                _follow(_submit(engine, setup, pool), bar, srv, 0)
                 old = sorted(p["metadata"]["name"] for p in srv.store.items("/pods", NAMESPACE)
                              if (p["metadata"].get("labels") or {}).get("app") == "web")
-                rollout = [WaitOutcome("deployment/web", Expect.READY),
-                           WaitOutcome("deployment/api",
-                                       Expect.FAILED if chaos else Expect.READY)]
-                rollout += [WaitOutcome(f"pod/{name}", Expect.DELETED) for name in old]
+                # the old pods' waits start before the rollout; the rollouts' once
+                # it is written (the new generation is not ready until observed)
+                gone = [WaitOutcome(f"pod/{name}", Expect.DELETED) for name in old]
+                futures = _submit(engine, gone, pool)
                 if chaos:
                     srv.cluster.crash_loop(image="registry.example/api:2.0")
                 _set_image(writer, "web", "registry.example/web:2.0")
                 _set_image(writer, "api", "registry.example/api:2.0")
                 bar.note("rolling out web:2.0 and api:2.0" + (
                     " (api:2.0 crash-loops)" if chaos else ""))
-                _run_waits(engine, rollout, pool, bar, srv, len(setup))
+                rollout = [WaitOutcome("deployment/web", Expect.READY),
+                           WaitOutcome("deployment/api",
+                                       Expect.FAILED if chaos else Expect.READY)]
+                futures += _submit(engine, rollout, pool)
+                rollout += gone
+                _follow(futures, bar, srv, len(setup))
         finally:
             if chaos_runner is not None:
                 chaos_runner.stop()
