@@ -71,7 +71,7 @@ def test_an_image_pull_error_keeps_the_pod_pending_until_cleared(
 def test_never_ready_applies_to_running_pods_too(cluster: FakeAPIServer, core: Any) -> None:
     core.create_namespaced_pod("default", _pod("p", "web:1"))
     wait_until(cluster, lambda: _ready(_get(cluster, "p")))
-    cluster.cluster.never_ready(selector="app=p")
+    cluster.cluster.never_ready(selector={"app": "p"})  # a map of labels works too
     wait_until(cluster, lambda: not _ready(_get(cluster, "p")), what="not Ready")
     assert _get(cluster, "p")["status"]["phase"] == "Running"
 
@@ -163,3 +163,12 @@ def test_a_pod_held_by_a_finalizer_is_stopped_by_the_kubelet_when_deleted(
     assert pod["status"]["phase"] == "Succeeded" and not _ready(pod)
     core.patch_namespaced_pod("p", "default", {"metadata": {"finalizers": None}})
     wait_until(cluster, lambda: cluster.store.get("/pods", "default", "p") is None)
+
+
+def test_a_fault_needs_a_valid_target(cluster: FakeAPIServer) -> None:
+    with pytest.raises(ValueError, match="image= or selector="):
+        cluster.cluster.crash_loop()
+    with pytest.raises(ValueError, match="invalid selector"):
+        cluster.cluster.never_ready(selector="app in (")
+    with pytest.raises(ValueError):
+        cluster.cluster.flapping(image="x", period=0)

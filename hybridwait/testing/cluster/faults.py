@@ -3,7 +3,8 @@ loop, fail to pull their image, never become Ready, flap, cannot be scheduled,
 and which nodes have failed.
 
 A fault matches pods by ``image=`` (any container's image, exactly) and/or a
-label ``selector=`` (``"app=web,tier in (a,b)"``); it applies to pods created
+label ``selector=`` (``"app=web,tier in (a,b)"``, or a ``{"app": "web"}`` map of
+labels); it applies to pods created
 afterwards and to existing ones (the kubelet and scheduler re-check every pod
 when the faults change). ``clear()`` ends them all.
 
@@ -21,9 +22,13 @@ import threading
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.selectors import LabelSelector
 
-__all__ = ["FaultKind", "WorkloadFault", "WorkloadFaults"]
+__all__ = ["FaultKind", "Selector", "WorkloadFault", "WorkloadFaults"]
+
+# A label selector as text (``"app=web"``) or as a map of labels.
+Selector = str | Mapping[str, str] | None
 
 # A test adds a handful of faults; this bounds a runaway loop adding more.
 MAX_FAULTS = 1000
@@ -76,11 +81,16 @@ class WorkloadFaults:
         self._failed_nodes: frozenset[str] = frozenset()
 
     def add(self, kind: FaultKind, *, image: str | None = None,
-            selector: str | None = None, period: float = 0.0) -> WorkloadFault:
+            selector: Selector = None, period: float = 0.0) -> WorkloadFault:
         """Add a fault matching ``image`` and/or ``selector`` (one is required)."""
         if image is None and selector is None:
             raise ValueError("a workload fault needs image= or selector=")
-        sel = LabelSelector.parse(selector) if selector is not None else None
+        if isinstance(selector, Mapping):
+            selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        try:
+            sel = LabelSelector.parse(selector) if selector is not None else None
+        except StatusError as err:
+            raise ValueError(f"invalid selector {selector!r}: {err}") from None
         fault = WorkloadFault(kind, image, sel, period)
         with self._lock:
             if len(self._faults) >= MAX_FAULTS:

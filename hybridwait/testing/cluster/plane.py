@@ -24,7 +24,7 @@ from hybridwait.testing.cluster.cronjob import CronJobController
 from hybridwait.testing.cluster.daemonset import DaemonSetController
 from hybridwait.testing.cluster.deployment import DeploymentController
 from hybridwait.testing.cluster.endpoints import EndpointsController
-from hybridwait.testing.cluster.faults import FaultKind, WorkloadFaults
+from hybridwait.testing.cluster.faults import FaultKind, Selector, WorkloadFaults
 from hybridwait.testing.cluster.gc import GarbageCollector
 from hybridwait.testing.cluster.job import JobController
 from hybridwait.testing.cluster.kubelet import Kubelet
@@ -123,25 +123,24 @@ class ControlPlane:
             if loop.controller.name in ("kubelet", "scheduler", "node-lifecycle"):
                 loop.resync()
 
-    def crash_loop(self, *, image: str | None = None, selector: str | None = None) -> None:
+    def crash_loop(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods' containers exit with code 1 soon after they start, never
         Ready: ``CrashLoopBackOff`` with growing restart counts (``Failed`` for pods
         with ``restartPolicy: Never``, so a Job's pods fail)."""
         self.faults.add(FaultKind.CRASH_LOOP, image=image, selector=selector)
         self._changed()
 
-    def image_pull_error(self, *, image: str | None = None, selector: str | None = None
-                         ) -> None:
+    def image_pull_error(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods stay ``Pending`` with ``ImagePullBackOff``."""
         self.faults.add(FaultKind.IMAGE_PULL_ERROR, image=image, selector=selector)
         self._changed()
 
-    def never_ready(self, *, image: str | None = None, selector: str | None = None) -> None:
+    def never_ready(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods run but their readiness never passes (Ready stays False)."""
         self.faults.add(FaultKind.NEVER_READY, image=image, selector=selector)
         self._changed()
 
-    def flapping(self, *, image: str | None = None, selector: str | None = None,
+    def flapping(self, image: str | None = None, selector: Selector = None,
                  period: float = 10.0) -> None:
         """Matching running pods toggle Ready every ``period`` simulated seconds."""
         if period <= 0:
@@ -149,7 +148,7 @@ class ControlPlane:
         self.faults.add(FaultKind.FLAPPING, image=image, selector=selector, period=period)
         self._changed()
 
-    def unschedulable(self, *, image: str | None = None, selector: str | None = None) -> None:
+    def unschedulable(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods that are not bound yet stay ``Pending``
         (``PodScheduled=False``, reason ``Unschedulable``)."""
         self.faults.add(FaultKind.UNSCHEDULABLE, image=image, selector=selector)
