@@ -167,3 +167,30 @@ def test_revision_history_limit_deletes_the_oldest_idle_replica_sets(
         wait_until(cluster, lambda image=image: _available(cluster, "web", 1, image))
     wait_until(cluster, lambda: len(cluster.store.items(RS, "default")) == 2,
                what="one idle ReplicaSet kept")
+
+
+def test_a_replica_set_that_cannot_be_created_is_reported_not_raised(
+        cluster: FakeAPIServer, apps: Any) -> None:
+    # a valid Deployment name, too long once the template hash is appended
+    name = "w" * 245
+    body = deployment("web", "nginx", replicas=1)
+    body["metadata"]["name"] = name
+    apps.create_namespaced_deployment("default", body)
+
+    def reported() -> dict[str, Any] | None:
+        c = condition(stored(cluster, DEP, name), "Progressing")
+        return c if c and c.get("reason") == "ReplicaSetCreateError" else None
+
+    cond = wait_until(cluster, reported, what="ReplicaSetCreateError")
+    assert cond["status"] == "False"
+    assert cond["message"].startswith(f'Failed to create new replica set "{name}-')
+    assert "must be no more than 253 characters" in cond["message"]
+    assert cluster.cluster.errors()["deployment"] == 0  # a condition, not a crash
+
+
+def test_long_names_are_cut_for_generated_pod_names(cluster: FakeAPIServer, apps: Any) -> None:
+    name = "a" * 60
+    apps.create_namespaced_deployment("default", deployment(name, "nginx", replicas=1))
+    (pod,) = wait_until(cluster, lambda: pods_of(cluster, "app", name), what="a pod")
+    assert len(pod["metadata"]["name"]) == 63
+    assert pod["metadata"]["name"].startswith(name[:58])

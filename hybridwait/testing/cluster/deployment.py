@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
     conditions_set,
@@ -114,7 +115,11 @@ class DeploymentController(Controller):
             return self._status(d, new, old, created=False)
         created = False
         if new is None:
-            new = self._create_rs(d, thash, old)
+            try:
+                new = self._create_rs(d, thash, old)
+            except StatusError as err:  # the controller's condition, then nothing more
+                self._create_failed(d, f"{ref.name}-{thash}", str(err.message))
+                return None
             created = True
         else:
             new = self._bump_revision(d, new, old)
@@ -127,6 +132,19 @@ class DeploymentController(Controller):
         old = [self.client.get(REPLICASETS, ref.namespace, rs["metadata"]["name"]) or rs
                for rs in old]
         return self._status(d, new, old, created=created)
+
+    def _create_failed(self, d: dict[str, Any], rs_name: str, why: str) -> None:
+        if (d.get("spec") or {}).get("progressDeadlineSeconds") is None:
+            return
+        status = dict(d.get("status") or {})
+        status["conditions"] = conditions_set(
+            [dict(c) for c in status.get("conditions") or []], "Progressing", "False",
+            "ReplicaSetCreateError", f'Failed to create new replica set "{rs_name}": {why}',
+            update_time=True)
+        status["observedGeneration"] = d["metadata"].get("generation", 1)
+        if status != d.get("status"):
+            d["status"] = status
+            self.client.update(DEPLOYMENTS, d, self.manager, status=True)
 
     # -- replica sets ----------------------------------------------------------------
     def _create_rs(self, d: dict[str, Any], thash: str, old: list[dict[str, Any]]
@@ -285,6 +303,11 @@ class DeploymentController(Controller):
             conds = conditions_set(conds, "Available", "False", "MinimumReplicasUnavailable",
                                    "Deployment does not have minimum availability.",
                                    update_time=True)
+        failure = next((c for rs in everything for c in (rs.get("status") or {}).get(
+            "conditions") or [] if c.get("type") == "ReplicaFailure"), None)
+        conds = [c for c in conds if c.get("type") != "ReplicaFailure"]
+        if failure is not None:  # the ReplicaSet's, moved to the Deployment
+            conds.append(dict(failure))
         progressing = next((c for c in conds if c.get("type") == "Progressing"), None)
         deadline = spec.get("progressDeadlineSeconds")
         now = self.ctx.now()

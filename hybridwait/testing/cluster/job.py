@@ -21,11 +21,11 @@ from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
     conditions_set,
+    generated_name,
     is_active,
     is_ready,
     owned,
     pod_from_template,
-    random_suffix,
 )
 from hybridwait.testing.cluster.replicaset import owner_refs_for
 from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
@@ -156,7 +156,7 @@ class JobController(Controller):
                  "batch.kubernetes.io/job-name": meta["name"],
                  "controller-uid": meta["uid"], "job-name": meta["name"]}
         for _ in range(5):
-            name = f"{meta['name']}-{random_suffix(self._rng)}"
+            name = generated_name(f"{meta['name']}-", self._rng)
             try:
                 self.client.create(PODS, meta["namespace"],
                                    pod_from_template(job, template, name, extra), self.manager)

@@ -22,8 +22,18 @@ from hybridwait.testing.apiserver.selectors import LabelSelector
 from hybridwait.testing.apiserver.subresources import selector_string
 
 __all__ = [
-    "conditions_set", "controller_of", "is_active", "is_available", "is_ready",
-    "label_selector", "owned", "owner_ref", "pod_from_template", "template_hash",
+    "conditions_set",
+    "controller_of",
+    "generated_name",
+    "is_active",
+    "is_available",
+    "is_ready",
+    "label_selector",
+    "owned",
+    "owner_ref",
+    "pod_from_template",
+    "random_suffix",
+    "template_hash",
 ]
 
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
@@ -44,6 +54,12 @@ def template_hash(template: Any, collisions: int = 0) -> str:
 def random_suffix(rng: Any, n: int = 5) -> str:
     """``n`` characters a generated name ends with (drawn from ``rng``)."""
     return "".join(rng.choice(_SAFE) for _ in range(n))
+
+
+def generated_name(prefix: str, rng: Any) -> str:
+    """A ``generateName``-style name: ``prefix`` cut to 58 characters (as the API
+    server's name generator does), then five random ones."""
+    return prefix[:58] + random_suffix(rng)
 
 
 def owner_ref(owner: dict[str, Any]) -> dict[str, Any]:

@@ -19,14 +19,15 @@ from typing import Any
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
+    conditions_set,
     controller_of,
+    generated_name,
     is_active,
     is_available,
     is_ready,
     label_selector,
     owned,
     pod_from_template,
-    random_suffix,
 )
 from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
 
@@ -58,6 +59,7 @@ class ReplicaSetController(Controller):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._rng = ctx.settings.rng("replicaset")
+        self._create_error: dict[str, str] = {}  # rs uid -> why the last create failed
 
     def refs_for(self, ev: Event) -> Iterable[Ref]:
         if ev.key == REPLICASETS:
@@ -70,6 +72,8 @@ class ReplicaSetController(Controller):
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return None
         spec = rs.get("spec") or {}
+        uid = str(rs["metadata"]["uid"])
+        self._create_error.pop(uid, None)
         want = int(spec.get("replicas", 1))
         selector = label_selector(rs)
         pods = [p for p in owned(self.client.items(PODS, ref.namespace), rs)
@@ -79,7 +83,11 @@ class ReplicaSetController(Controller):
         if diff > 0:
             template = spec.get("template") or {}
             for _ in range(min(diff, BURST)):
-                self._create(rs, template)
+                try:
+                    self._create(rs, template)
+                except StatusError as err:  # as the controller: a condition says why
+                    self._create_error[uid] = str(err.message)
+                    break
         elif diff < 0:
             # not Ready first, then the newest
             victims = sorted(active, key=_deletion_order)
@@ -90,7 +98,7 @@ class ReplicaSetController(Controller):
 
     def _create(self, rs: dict[str, Any], template: dict[str, Any]) -> None:
         for _ in range(5):
-            name = f"{rs['metadata']['name']}-{random_suffix(self._rng)}"
+            name = generated_name(f"{rs['metadata']['name']}-", self._rng)
             try:
                 self.client.create(PODS, rs["metadata"]["namespace"],
                                    pod_from_template(rs, template, name), self.manager)
@@ -122,6 +130,15 @@ class ReplicaSetController(Controller):
                 status[k] = v
             else:
                 status.pop(k, None)
+        why = self._create_error.get(str(rs["metadata"]["uid"]))
+        conds = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
+        if why is not None:
+            old = [c for c in status.get("conditions") or [] if c.get("type") == "ReplicaFailure"]
+            conds = conditions_set(conds + old, "ReplicaFailure", "True", "FailedCreate", why)
+        if conds:
+            status["conditions"] = conds
+        else:
+            status.pop("conditions", None)
         if status != rs.get("status"):
             rs["status"] = status
             self.client.update(REPLICASETS, rs, self.manager, status=True)
