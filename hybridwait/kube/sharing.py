@@ -20,7 +20,15 @@ counts, resourceVersion).
 
 ``coverage(key)`` tells a waiter how to read ``key``: ``"cache"`` (a healthy
 watch covers it), ``"pending"`` (a watch covering it is doing its first LIST:
-wait for its wake-up) or ``"api"`` (no trustworthy watch: GET it).
+wait for its wake-up) or ``"api"`` (no trustworthy watch: read the API).
+
+**Degraded mode.** While a namespace-wide watch cannot be trusted (its stream
+dropped, stalled or was refused, and has not proved live again), the waits of
+its scope do not GET their objects one by one: ``read_scope(key, max_age)``
+serves them all from one paged LIST of the scope, shared (at most two LISTs
+per ``max_age``, the waits' poll interval), and the watch resumes from that
+LIST's resourceVersion. A scope with one waited object (a narrow watch) still
+GETs that object.
 
 Example::
 
@@ -42,7 +50,7 @@ from hybridwait.kube.cache import Key, ObjectCache, ObjectKey, Scope, WaiterRegi
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.transport import Transport
-from hybridwait.kube.watcher import Watcher, WatchStatus
+from hybridwait.kube.watcher import ScopeRead, Watcher, WatchStatus
 
 __all__ = ["Coverage", "WatchManager", "WatchStatus"]
 
@@ -211,6 +219,23 @@ class WatchManager:
         if (wide is not None and wide.pending) or (narrow is not None and narrow.pending):
             return Coverage.PENDING
         return Coverage.API
+
+    def read_scope(self, key: Key, max_age: float) -> ScopeRead | None:
+        """Degraded mode: read ``key``'s whole scope with one LIST shared by every
+        wait of the scope (see :meth:`Watcher.read_scope
+        <hybridwait.kube.watcher.Watcher.read_scope>`; blocks). None when no
+        namespace-wide watch serves the scope: a lone wait GETs its one object.
+
+        Example::
+
+            got = mgr.read_scope(("pods", "default", "web-0"), max_age=2.0)
+            if got is not None and got.ok:
+                cache.lookup(("pods", "default", "web-0"))
+        """
+        key = as_key(key)
+        with self._lock:
+            wide = self._wide.get(key.scope)
+        return None if wide is None else wide.read_scope(max_age)
 
     def complete(self, key: Key) -> bool:
         """A healthy covering watch saw no eviction since its LIST."""

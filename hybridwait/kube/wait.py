@@ -642,7 +642,31 @@ class Wait:
             return _Read(PENDING, False)  # honour the server's Retry-After
         if not io:
             return _Read(NEED_IO, False)
+        if self.opts.watch and not force_api and t.checked:
+            shared = self._read_scope(t)
+            if shared is not None:
+                return shared
         return self._get(t)
+
+    def _read_scope(self, t: Target) -> _Read | None:
+        """Degraded mode: ``t`` from one LIST of its scope shared by all its
+        waits (see ``WatchManager.read_scope``); None when the scope has no
+        namespace-wide watch, or the LIST cannot prove ``t`` absent: GET it."""
+        rt = self._rt
+        got = rt.watches.read_scope(t.key, self.opts.poll_interval)
+        if got is None:
+            return None
+        self.api_reads += 1
+        if not got.ok:  # nothing judged: the next poll reads again
+            if got.retry_after:
+                self._hold_until = rt.clock.now() + got.retry_after
+            return _Read(PENDING, False)
+        known, obj = rt.cache.lookup(t.key)
+        if obj is not None or known:
+            return _Read(obj, False)
+        if got.epoch == rt.cache.evictions:
+            return _Read(None, False)
+        return None
 
     def _get(self, t: Target) -> _Read:
         rt = self._rt

@@ -95,6 +95,7 @@ __all__ = [
     "Action",
     "Delay",
     "Outcome",
+    "ScopeRead",
     "State",
     "Step",
     "Trust",
@@ -382,6 +383,14 @@ def trusted_after(trust: Trust, trusted: bool, synced: bool) -> bool:
     return False
 
 
+def _rv_newer(new: str, old: str) -> bool:
+    """True if resourceVersion ``new`` is known to be newer than ``old``."""
+    try:
+        return int(new) > int(old)
+    except ValueError:
+        return False
+
+
 def _is_read_timeout(exc: BaseException) -> bool:
     import urllib3
 
@@ -393,6 +402,24 @@ def _is_connection_error(exc: BaseException) -> bool:
 
     # ValueError: reading a response closed under us (a cut or stop())
     return isinstance(exc, (urllib3.exceptions.HTTPError, OSError, ValueError))
+
+
+class ScopeRead(NamedTuple):
+    """What :meth:`Watcher.read_scope` did: ``ok`` (the cache holds the scope as
+    a LIST gave it), ``epoch`` (the cache's eviction count before that LIST: if
+    it is unchanged, an object absent from the cache does not exist),
+    ``retry_after`` (a failed LIST's ``Retry-After``) and ``at`` (when the
+    LIST started, engine clock).
+
+    Example::
+
+        ScopeRead(True, 0, None, 12.5).ok
+    """
+
+    ok: bool
+    epoch: int
+    retry_after: float | None
+    at: float
 
 
 # -- the status record -----------------------------------------------------------------
@@ -514,6 +541,9 @@ class Watcher:
         self._stalls = 0
         self._stream_events = 0  # events + bookmarks of the open stream
         self._retry_after: float | None = None
+        self._scope_lock = threading.Lock()  # one degraded LIST at a time
+        self._scope_last: ScopeRead | None = None
+        self._listed: tuple[str, int] | None = None  # a degraded LIST's (rv, epoch)
         self._delay = Backoff(
             duration=0.8, factor=2.0, jitter=1.0, steps=2**31 - 1, cap=30.0
         ).delay_with_reset(self.clock, 120.0)
@@ -613,6 +643,7 @@ class Watcher:
         step = Step.LIST
         try:
             while not self._stopping():
+                step = self._adopt_listed(step)
                 action = self._list() if step is Step.LIST else self._watch()
                 if self._stopping() or action.step is Step.STOP:
                     break
@@ -672,60 +703,81 @@ class Watcher:
             q["fieldSelector"] = f"metadata.name={self.name}"
         return q
 
+    def _fetch(self) -> tuple[list[dict[str, Any]], str]:
+        """One whole LIST of the scope, page by page: its items and resourceVersion.
+
+        A page that fails with 410 (the continue token expired: the server
+        compacted the snapshot it pointed into) restarts the LIST from the
+        first page, once; any other failure raises. Items of a LIST that did not
+        finish are never returned (half a list would make absent objects look
+        deleted)."""
+        path = self.rtype.path(self.namespace or None)
+        restarted = False
+        while True:
+            items: list[dict[str, Any]] = []
+            cont = ""
+            try:
+                while True:
+                    q = self._query()
+                    q["limit"] = LIST_PAGE
+                    if cont:
+                        q["continue"] = cont
+                    doc = self.transport.get_json(path, q)
+                    kind = str(doc.get("kind") or "")
+                    api_version = doc.get("apiVersion")
+                    for item in doc.get("items") or []:
+                        if isinstance(item, dict):
+                            if kind.endswith("List"):
+                                item.setdefault("kind", kind[: -len("List")])
+                            if api_version:
+                                item.setdefault("apiVersion", api_version)
+                            items.append(item)
+                    meta = doc.get("metadata") or {}
+                    cont = str(meta.get("continue") or "")
+                    if not cont:
+                        return items, str(meta.get("resourceVersion") or "")
+            except ApiError as exc:
+                if exc.status != 410 or not cont or restarted:
+                    raise
+                restarted = True
+                log.info("%r: continue token expired mid-list; listing again", self)
+
     def _list(self) -> Action:
         self.state = State.LISTING
-        path = self.rtype.path(self.namespace or None)
         self._lists += 1
         self.stats.add("lists")
         if self._lists > 1:
             self.stats.add("relists")
-        items: list[dict[str, Any]] = []
-        cont = ""
         try:
-            while True:
-                q = self._query()
-                q["limit"] = LIST_PAGE
-                if cont:
-                    q["continue"] = cont
-                doc = self.transport.get_json(path, q)
-                kind = str(doc.get("kind") or "")
-                api_version = doc.get("apiVersion")
-                for item in doc.get("items") or []:
-                    if isinstance(item, dict):
-                        if kind.endswith("List"):
-                            item.setdefault("kind", kind[: -len("List")])
-                        if api_version:
-                            item.setdefault("apiVersion", api_version)
-                        items.append(item)
-                meta = doc.get("metadata") or {}
-                cont = str(meta.get("continue") or "")
-                if not cont:
-                    rv = str(meta.get("resourceVersion") or "")
-                    break
+            items, rv = self._fetch()
         except (ApiError, ConnectionFailed) as exc:
             self._retry_after = exc.retry_after if isinstance(exc, ApiError) else None
             log.info("%r: list failed: %s", self, exc)
             return self._decide(outcome_of_error(exc, Step.LIST))
         if self._stopping():
             return self._decide(Outcome.STOP)
-        self._replace(items, rv)
+        self._epoch = self._store(items, rv)
+        self._rv = rv
+        self._ever_synced = True
         action = self._decide(Outcome.LISTED)
         self._wake_scope()
         if self._on_synced is not None:
             self._on_synced(self)
         return action
 
-    def _replace(self, items: list[dict[str, Any]], rv: str) -> None:
+    def _store(self, items: list[dict[str, Any]], rv: str) -> int:
         """Apply a LIST: store every item, delete what the cache has in scope but
-        the list lacks (waking the waiters of what changed)."""
+        the list lacks (waking the waiters of what changed). Returns the cache's
+        eviction count from before the items were stored."""
         rkey = self.rtype.key
         seen: set[Key] = set()
         epoch = self.cache.evictions
+        touched: dict[Key, None] = {}
         for item in items:
             key = object_key(rkey, item)
             seen.add(key)
             if self.cache.apply(key, item):
-                self.registry.wake(key)
+                touched[key] = None
         try:
             rv_int: int | None = int(rv)
         except ValueError:
@@ -736,10 +788,69 @@ class Watcher:
             in_scope = self.cache.keys_in(rkey, self.namespace)
         for key in in_scope:
             if key not in seen and self.cache.apply_delete(key, rv_int):
-                self.registry.wake(key)
-        self._rv = rv
-        self._epoch = epoch
-        self._ever_synced = True
+                touched[key] = None
+        if touched:
+            self.registry.wake_many(touched)
+        return epoch
+
+    # -- degraded mode: the scope read by one shared LIST ------------------------------
+    def read_scope(self, max_age: float) -> ScopeRead:
+        """Bring the cache up to date for this watch's whole scope with one LIST,
+        for waits that cannot trust the watch now (degraded mode; any thread; blocks).
+
+        Callers share it: the outcome of a LIST that started less than
+        ``max_age / 2`` seconds ago is reused, successful or not (callers
+        arriving while one is in flight queue behind it and take its outcome),
+        so the scope costs at most two LISTs per ``max_age`` however many waits
+        read it. Objects that changed wake their waiters. A LIST that fails on
+        any page stores nothing (the next read starts from the first page). A
+        successful LIST's resourceVersion is handed to the watch thread, which
+        resumes watching from it instead of listing again.
+
+        Example::
+
+            got = watcher.read_scope(2.0)
+            if got.ok:
+                known, obj = cache.lookup(key)
+        """
+        with self._scope_lock:
+            last = self._scope_last
+            if last is not None and self.clock.since(last.at) < max_age / 2:
+                return last
+            started = self.clock.now()
+            self.stats.add("direct_gets")
+            try:
+                items, rv = self._fetch()
+            except (ApiError, ConnectionFailed) as exc:
+                log.info("%r: degraded list failed: %s", self, exc)
+                retry = exc.retry_after if isinstance(exc, ApiError) else None
+                self._scope_last = ScopeRead(False, -1, retry, started)
+                return self._scope_last
+            epoch = self._store(items, rv)
+            with self._lock:
+                self._listed = (rv, epoch)
+            self._scope_last = ScopeRead(True, epoch, None, started)
+            return self._scope_last
+
+    def _adopt_listed(self, step: Step) -> Step:
+        """Resume from a degraded LIST's resourceVersion, if one came since: a
+        LIST step becomes a WATCH from it; a WATCH from an older version starts
+        at it instead (the LIST's state is in the cache already)."""
+        with self._lock:
+            listed, self._listed = self._listed, None
+        if listed is None:
+            return step
+        rv, epoch = listed
+        if rv and (step is Step.LIST or _rv_newer(rv, self._rv)):
+            log.debug("%r: resuming from a degraded LIST at %s", self, rv)
+            first = not self._ever_synced
+            self._rv = rv
+            self._epoch = epoch
+            self._ever_synced = True
+            if first and self._on_synced is not None:
+                self._on_synced(self)
+            return Step.WATCH
+        return step
 
     def _watch(self) -> Action:
         q = self._query()
