@@ -68,6 +68,7 @@ class Sampler(threading.Thread):
         self.peak_rss_kb = 0
         self.count_library_threads = False
         self.peak_library_threads = 0  # threads not started by the harness
+        self._samples = 0
         self._stop_event = threading.Event()
 
     def sample(self) -> None:
@@ -80,7 +81,10 @@ class Sampler(threading.Thread):
             rss = sum(_status_field(p, "VmRSS:") for p in kids)
         self.peak_threads = max(self.peak_threads, threads)
         self.peak_rss_kb = max(self.peak_rss_kb, rss)
-        if self.count_library_threads:
+        self._samples += 1
+        # walking 10,000 threads holds the GIL for ms: once a second is enough
+        # for the engine's long-lived threads
+        if self.count_library_threads and self._samples % max(1, round(1 / self.period)) == 1:
             main = threading.main_thread()
             lib = sum(1 for t in threading.enumerate()
                       if not t.name.startswith(("w-", "bench-")) and t is not main)
@@ -169,23 +173,30 @@ class Probes:
     - the caller's wake instant (``wakes``) closes the chain.
 
     Only the first Ready event of each pod is stamped (a dict per pod).
+    ``busy`` lists, per chunk, ``(returned, next asked, thread CPU at return,
+    thread CPU when asking)``: the watcher's time between receiving a chunk and
+    asking for the next one, i.e. its own work on that chunk (decode, apply,
+    wake, finish), without the time it waited for the server.
     """
 
     def __init__(self) -> None:
         self.stages: dict[str, dict[str, float]] = {}
+        self.busy: list[tuple[float, float, float, float]] = []
         self._chunk_at = threading.local()
 
     def install(self) -> None:
         from hybridwait.kube import cache, wait, watchstream
 
-        stages, chunk_at, now = self.stages, self._chunk_at, time.monotonic
+        stages, chunk_at, now, busy = self.stages, self._chunk_at, time.monotonic, self.busy
         chunks_of, decode = watchstream.chunks_of, watchstream.decode
         apply, kick, finish = cache.ObjectCache.apply, wait.Wait.kick, wait.Wait.finish
 
         def t_chunks_of(resp: Any) -> Any:
             for chunk in chunks_of(resp):
-                chunk_at.t = now()
+                chunk_at.t = t = now()
+                cpu = time.thread_time()
                 yield chunk
+                busy.append((t, now(), cpu, time.thread_time()))
 
         def t_decode(line: bytes) -> Any:
             ev = decode(line)
@@ -235,21 +246,22 @@ def run_hybridwait(run: Run, watch: bool, futures: bool = False) -> None:
         probes = Probes()
         probes.install()
         run.extra["stages"] = probes.stages
+        run.extra["chunk_busy"] = probes.busy
     eng = Engine(kubeconfig=run.args.kubeconfig, poll_interval=run.args.interval, watch=watch)
     timeout = run.args.timeout
 
     def one(name: str) -> None:
         eng.wait(f"pod/{name}", for_="condition=Ready", namespace=run.ns, timeout=timeout)
 
-    stop_probe = _start_events_probe(run, eng) if run.args.scale else None
-    run.sampler.count_library_threads = True
+    # counting the engine's threads walks every thread: only in the scaling run,
+    # where it is reported (in the comparison it would hold the GIL 50 times a
+    # second, for ~0.3 ms at 1,000 threads, and add to hybridwait's tail alone)
+    run.sampler.count_library_threads = run.args.scale
     if futures:
         _run_futures(run, eng)
     else:
         join = run.threads(one)
         join()
-    if stop_probe is not None:
-        stop_probe.set()
     run.extra["stats"] = eng.stats()
     run.extra["engine_threads_peak"] = run.sampler.peak_library_threads
     eng.close()
@@ -278,28 +290,6 @@ def _run_futures(run: Run, eng: Any) -> None:
     for _ in run.names:
         if not left.acquire(timeout=max(0.0, deadline - time.monotonic())):
             break
-
-
-def _start_events_probe(run: Run, eng: Any, period: float = 0.005) -> threading.Event:
-    """Scaling run: a thread recording ``(time, events)`` every ``period`` s while
-    the engine's event count moves (plus the sample just before each change), so
-    the parent can compute the dispatch rate. Set the returned Event to stop it."""
-    samples: list[tuple[float, int]] = []
-    run.extra["event_samples"] = samples
-    stop = threading.Event()
-
-    def body() -> None:
-        prev: tuple[float, int] | None = None
-        while not stop.wait(period):
-            cur = (time.monotonic(), eng.stats()["events"])
-            if prev is not None and cur[1] != prev[1]:
-                if not samples or samples[-1] != prev:
-                    samples.append(prev)
-                samples.append(cur)
-            prev = cur
-
-    threading.Thread(target=body, name="bench-events", daemon=True).start()
-    return stop
 
 
 def run_naive(run: Run) -> None:
@@ -413,7 +403,7 @@ def main() -> int:
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--interval", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=120.0)
-    ap.add_argument("--scale", action="store_true", help="record engine event samples")
+    ap.add_argument("--scale", action="store_true", help="scaling run: count engine threads")
     ap.add_argument("--trace", action="store_true", help="hybridwait: stamp the dispatch stages")
     args = ap.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
