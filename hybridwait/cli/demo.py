@@ -40,12 +40,12 @@ __all__ = ["DEMO_FLAGS", "DemoReport", "Expect", "WaitOutcome", "register", "run
 
 NAMESPACE = "demo"
 _ENGINE_VERBS = ("get", "list", "watch", "discovery")
-# Simulated seconds per real second: pods start in 2-8 simulated seconds (0.25-1 s
+# Simulated seconds per real second: pods start in 2-8 simulated seconds (0.2-0.8 s
 # real), so a rollout of a few hundred pods takes a few seconds.
-TIME_SCALE = 8.0
+TIME_SCALE = 10.0
 # The api Deployment's progress deadline (simulated): with --chaos its crash-looping
 # rollout is reported Failed after this, about 4 s of real time.
-API_PROGRESS_DEADLINE = 32
+API_PROGRESS_DEADLINE = 40
 WAIT_TIMEOUT = 120.0
 
 DEMO_FLAGS = FlagSet(
@@ -150,9 +150,10 @@ class DemoReport:
                 for o in self.outcomes if not o.correct]
 
     def latencies(self) -> list[float]:
-        """Seconds from the write that ended each correct wait to its waiter waking."""
-        return sorted(max(0.0, o.ended_at - o.truth_at) for o in self.outcomes
-                      if o.correct and o.truth_at is not None)
+        """Seconds from the write that ended each correct wait (or the wait's start,
+        if that write came first) to its waiter waking."""
+        return sorted(max(0.0, o.ended_at - max(o.truth_at, o.started_at))
+                      for o in self.outcomes if o.correct and o.truth_at is not None)
 
     def by_path(self, path: str) -> int:
         """Correct waits that this path ("watch" or "poll") ended."""
