@@ -176,3 +176,28 @@ def test_fake_apiserver_cluster_flag_serves_a_cluster_kubectl_can_roll_out_on(
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
     assert proc.returncode == 0
+
+
+def test_kubectl_set_image_undo_scale_and_restart(srv: FakeAPIServer) -> None:
+    def ok(*args: str) -> str:
+        p = kubectl(srv, *args)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    ok("create", "deployment", "web", "--image=nginx:1", "--replicas=2")
+    ok("rollout", "status", "deployment/web", "--timeout=60s")
+    ok("set", "image", "deployment/web", "nginx=nginx:2")
+    ok("rollout", "status", "deployment/web", "--timeout=60s")
+    assert ok("rollout", "undo", "deployment/web").strip() == "deployment.apps/web rolled back"
+    ok("rollout", "status", "deployment/web", "--timeout=60s")
+    # revision 1 came back as revision 3, with the first ReplicaSet
+    history = ok("rollout", "history", "deployment/web").splitlines()[2:]
+    assert [ln.split()[0] for ln in history if ln] == ["2", "3"]
+    ok("scale", "deployment/web", "--replicas=4")
+    ok("rollout", "restart", "deployment/web")
+    ok("rollout", "status", "deployment/web", "--timeout=60s")
+    image = ok("get", "deploy", "web", "-o",
+               "jsonpath={.spec.template.spec.containers[0].image} {.status.readyReplicas}")
+    assert image == "nginx:1 4"
+    pods = ok("get", "pods", "-l", "app=web", "-o", "name").split()
+    assert len(pods) == 4
