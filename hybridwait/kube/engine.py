@@ -530,7 +530,7 @@ class Engine:
         Example::
 
             docs = [d for d in yaml.safe_load_all(open("app.yaml")) if d]
-            eng.apply(...)   # with your client
+            # ... apply them with your client, then:
             eng.wait_objects(docs, timeout=300)
         """
         from hybridwait.kube.objects import wait_objects
