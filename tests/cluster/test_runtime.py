@@ -36,7 +36,7 @@ def test_off_by_default_nothing_acts_on_the_store() -> None:
 def test_stop_joins_every_controller_thread() -> None:
     srv = FakeAPIServer(cluster=FAST).start()
     try:
-        assert len(_cluster_threads()) == 12
+        assert len(_cluster_threads()) == 13
         assert sorted(srv.cluster.threads()) == sorted(_cluster_threads())
     finally:
         srv.stop()

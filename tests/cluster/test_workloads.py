@@ -185,3 +185,43 @@ def test_a_cronjob_runs_jobs_on_the_simulated_clock_and_keeps_its_history() -> N
             made.update(j["metadata"]["name"] for j in jobs)
             return len(made) >= 5 and sum(1 for j in jobs if _true(j, "Complete")) <= 2
         wait_until(srv, trimmed, what="history trimmed")
+
+
+def test_statefulset_claims_are_provisioned_and_bound(cluster: FakeAPIServer, apps: Any,
+                                                      core: Any) -> None:
+    body = {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+            "spec": {"replicas": 2, "serviceName": "db",
+                     "selector": {"matchLabels": {"app": "db"}},
+                     "template": {"metadata": {"labels": {"app": "db"}}, "spec": {
+                         "containers": [{"name": "db", "image": "postgres:16"}]}},
+                     "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                         "accessModes": ["ReadWriteOnce"],
+                         "resources": {"requests": {"storage": "2Gi"}}}}]}}
+    apps.create_namespaced_stateful_set("default", body)
+
+    def bound() -> bool:
+        claims = [stored(cluster, "/persistentvolumeclaims", f"data-db-{i}") for i in (0, 1)]
+        return all(c and c["status"].get("phase") == "Bound" for c in claims)
+    wait_until(cluster, bound, what="both claims Bound")
+    claim = stored(cluster, "/persistentvolumeclaims", "data-db-0")
+    assert claim is not None
+    assert claim["status"]["capacity"] == {"storage": "2Gi"}
+    assert claim["spec"]["storageClassName"] == "standard"
+    assert claim["metadata"]["labels"] == {"app": "db"}
+    assert object_status(claim).status.value == "Current"
+    pv = cluster.store.get("/persistentvolumes", "", claim["spec"]["volumeName"])
+    assert pv is not None and pv["status"]["phase"] == "Bound"
+    assert pv["spec"]["claimRef"]["name"] == "data-db-0"
+    pod = wait_until(cluster, lambda: stored(cluster, "/pods", "db-0"))
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "data-db-0"}} in \
+        pod["spec"]["volumes"]
+    # a claim that asks for no class stays Pending; deleting a claim frees its volume
+    core.create_namespaced_persistent_volume_claim("default", {
+        "metadata": {"name": "static"},
+        "spec": {"storageClassName": "", "accessModes": ["ReadWriteOnce"],
+                 "resources": {"requests": {"storage": "1Gi"}}}})
+    core.delete_namespaced_persistent_volume_claim("data-db-1", "default")
+    wait_until(cluster, lambda: len(cluster.store.items("/persistentvolumes")) == 1,
+               what="the deleted claim's volume reclaimed")
+    static = stored(cluster, "/persistentvolumeclaims", "static")
+    assert static is not None and static["status"]["phase"] == "Pending"

@@ -3,7 +3,7 @@
 
 It starts one thread per controller (nodes, scheduler, kubelet, ReplicaSet,
 Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage collector, namespaces,
-endpoints), each on the emulator's own event history, and offers the
+endpoints, volumes), each on the emulator's own event history, and offers the
 workload faults. :meth:`ControlPlane.stop` joins every thread.
 
 Example::
@@ -35,6 +35,7 @@ from hybridwait.testing.cluster.runtime import ClusterContext, Controller, Loop
 from hybridwait.testing.cluster.scheduler import Scheduler
 from hybridwait.testing.cluster.settings import ClusterSettings
 from hybridwait.testing.cluster.statefulset import StatefulSetController
+from hybridwait.testing.cluster.volumes import VolumeController
 
 __all__ = ["CONTROLLERS", "ControlPlane"]
 
@@ -44,7 +45,7 @@ CONTROLLERS: tuple[type[Controller], ...] = (
     NodeLifecycle, Scheduler, Kubelet, ReplicaSetController, DeploymentController,
     StatefulSetController, DaemonSetController, JobController, CronJobController,
     GarbageCollector,
-    NamespaceController, EndpointsController,
+    NamespaceController, EndpointsController, VolumeController,
 )
 JOIN_TIMEOUT = 10.0
 

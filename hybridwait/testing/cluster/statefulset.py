@@ -7,7 +7,9 @@ leaves old pods until the user deletes them. Revisions are
 objects are not written. Status: ``observedGeneration``, ``replicas``,
 ``readyReplicas``, ``currentReplicas``, ``updatedReplicas``,
 ``availableReplicas``, ``currentRevision``, ``updateRevision``,
-``collisionCount``.
+``collisionCount``. Each pod's claims come from ``volumeClaimTemplates``
+(``TEMPLATE-NAME-ORDINAL``, kept when the pod goes, as with the default
+``Retain`` policy).
 
 Example::
 
@@ -20,6 +22,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
     is_active,
@@ -35,6 +38,7 @@ from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
 __all__ = ["StatefulSetController"]
 
 STATEFULSETS = "apps/statefulsets"
+CLAIMS = "/persistentvolumeclaims"
 REVISION_LABEL = "controller-revision-hash"
 
 
@@ -115,10 +119,37 @@ class StatefulSetController(Controller):
         extra = {REVISION_LABEL: revision, "statefulset.kubernetes.io/pod-name": name,
                  "apps.kubernetes.io/pod-index": str(ordinal)}
         pod = pod_from_template(sts, spec.get("template") or {}, name, extra)
+        volumes = list(pod["spec"].get("volumes") or [])
+        for claim in spec.get("volumeClaimTemplates") or []:
+            cname = (claim.get("metadata") or {}).get("name", "data")
+            claim_name = self._claim(sts, claim, f"{cname}-{name}")
+            volumes = [v for v in volumes if v.get("name") != cname]
+            volumes.append({"name": cname, "persistentVolumeClaim": {"claimName": claim_name}})
+        if volumes:
+            pod["spec"]["volumes"] = volumes
         pod["spec"]["hostname"] = name
         if spec.get("serviceName"):
             pod["spec"]["subdomain"] = spec["serviceName"]
         self.client.create(PODS, meta["namespace"], pod, self.manager)
+
+    def _claim(self, sts: dict[str, Any], template: dict[str, Any], name: str) -> str:
+        """Create the pod's claim from a ``volumeClaimTemplate`` unless it exists
+        (claims outlive their pods, as with the default Retain policy)."""
+        ns = sts["metadata"]["namespace"]
+        if self.client.store.get(CLAIMS, ns, name) is None:
+            tmeta = template.get("metadata") or {}
+            labels = {**(tmeta.get("labels") or {}),
+                      **(((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")
+                         or {})}
+            body = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                    "metadata": {"name": name, "namespace": ns, "labels": labels},
+                    "spec": dict(template.get("spec") or {})}
+            try:
+                self.client.create(CLAIMS, ns, body, self.manager)
+            except StatusError as err:
+                if err.code != 409:
+                    raise
+        return name
 
     def _status(self, sts: dict[str, Any], update_rev: str, current_rev: str) -> float | None:
         spec = sts.get("spec") or {}
