@@ -220,7 +220,8 @@ class Kubelet(Controller):
                 c.pop("reason", None)
                 c.pop("message", None)
         status.update(phase="Pending", conditions=conds, hostIP=host,
-                      hostIPs=[{"ip": host}], startTime=now_rfc3339(), qosClass="BestEffort")
+                      hostIPs=[{"ip": host}], startTime=now_rfc3339())
+        status.setdefault("qosClass", "BestEffort")  # the API server's, when it set one
         status["containerStatuses"] = [
             {"name": c.get("name"), "image": c.get("image"), "imageID": "",
              "ready": False, "restartCount": 0, "started": False,
