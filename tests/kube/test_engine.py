@@ -399,3 +399,73 @@ def test_wait_futures_work_with_every_concurrent_futures_helper(kube, engine):
     first = concurrent.futures.wait(futs.values(), return_when="FIRST_COMPLETED", timeout=1)[0]
     assert first
     assert "finished" in repr(futs["a"])
+
+
+def test_done_callbacks_run_outside_engine_locks_and_may_use_the_engine(kube, engine):
+    """A callback may call back into the engine (submit, stats, watch_status,
+    cancel another future) without deadlocking: no engine lock is held."""
+    kube.pod("a")
+    kube.pod("b")
+    other = engine.submit("pod/b", for_="delete", timeout=30)
+    chained: dict[str, Any] = {}
+
+    def then(f: concurrent.futures.Future[Any]) -> None:
+        chained["stats"] = engine.stats()["waits_pending"]
+        chained["watches"] = len(engine.watch_status())
+        chained["cancelled"] = other.cancel()
+        chained["next"] = engine.submit("pod/a", for_="create", timeout=10)
+
+    first = engine.submit("pod/a", for_="condition=Ready", timeout=30)
+    first.add_done_callback(then)
+    _until(lambda: engine.stats()["polls"] >= 2)
+    kube.ready("a")
+    _until(lambda: "next" in chained)
+    assert chained["next"].result(timeout=10)["metadata"]["name"] == "a"
+    assert chained["cancelled"] and other.cancelled()
+    assert chained["watches"] >= 1
+    assert engine.pending() == 0
+
+
+def test_a_ctx_deadline_ends_the_wait_as_a_timeout(kube, engine):
+    from hybridwait import with_timeout
+
+    kube.pod("a")
+    ctx, cancel = with_timeout(background(), 0.3)
+    try:
+        start = time.monotonic()
+        fut = engine.submit("pod/a", for_="condition=Ready", ctx=ctx)
+        err = fut.exception(timeout=10)
+    finally:
+        cancel()
+    assert isinstance(err, ConditionTimeout)
+    assert str(err) == "timed out waiting for the condition on pods/a"
+    assert 0.25 <= time.monotonic() - start < 5.0
+
+
+def test_pure_polling_waits_run_on_the_sweeper_and_a_few_readers(fake_apiserver, kube):
+    """watch=False: no watcher thread; the sweeper and at most 3 readers at any
+    moment, for 50 waits reading the API every 0.3 s."""
+    for i in range(50):
+        kube.pod(f"q{i}")
+    peak = 0
+    watchers: set[str] = set()
+
+    def sample() -> None:
+        nonlocal peak
+        names = _engine_threads()
+        peak = max(peak, len(names))
+        watchers.update(n for n in names if n.startswith("hybridwait-watch"))
+
+    with Engine(api_client=fake_apiserver.api_client(), watch=False, poll_interval=0.3) as eng:
+        futs = [eng.submit(f"pod/q{i}", for_="condition=Ready", timeout=30) for i in range(50)]
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            sample()
+            time.sleep(0.005)
+        for i in range(50):
+            kube.ready(f"q{i}")
+        names = sorted(f.result(timeout=20)["metadata"]["name"] for f in futs)
+        sample()
+    assert names == sorted(f"q{i}" for i in range(50))
+    assert not watchers
+    assert 2 <= peak <= 4  # the sweeper + 1..3 readers
