@@ -87,6 +87,13 @@ class DeploymentController(Controller):
         else:
             yield from owner_refs_for(ev, DEPLOYMENTS, "Deployment")
 
+    def all_refs(self) -> Iterable[Ref]:
+        items = self.client.items(DEPLOYMENTS)
+        live = {str(d["metadata"].get("uid")) for d in items}
+        for uid in [u for u in self._last_progress if u not in live]:
+            del self._last_progress[uid]
+        return [Ref.of(DEPLOYMENTS, d) for d in items]
+
     def _limits(self, d: dict[str, Any]) -> tuple[int, int]:
         spec = d.get("spec") or {}
         replicas = int(spec.get("replicas", 1))

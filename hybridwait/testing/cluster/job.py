@@ -59,6 +59,13 @@ class JobController(Controller):
         else:
             yield from owner_refs_for(ev, JOBS, "Job")
 
+    def all_refs(self) -> Iterable[Ref]:
+        items = self.client.items(JOBS)
+        live = {str(j["metadata"].get("uid")) for j in items}
+        for uid in [u for u in self._started if u not in live]:
+            del self._started[uid]
+        return [Ref.of(JOBS, j) for j in items]
+
     def sync(self, ref: Ref) -> float | None:
         job = self.client.get(JOBS, ref.namespace, ref.name)
         if job is None or job["metadata"].get("deletionTimestamp"):

@@ -68,8 +68,12 @@ class Kubelet(Controller):
             yield Ref(PODS, ev.namespace, ev.name)
 
     def all_refs(self) -> Iterable[Ref]:
-        return [Ref.of(PODS, p) for p in self.client.items(PODS)
-                if (p.get("spec") or {}).get("nodeName")]
+        pods = self.client.items(PODS)
+        # a re-sync may follow missed DELETED events: forget timers of gone pods
+        live = {str(p["metadata"].get("uid")) for p in pods}
+        for key in [k for k in self._next if k.split("/", 1)[0] not in live]:
+            del self._next[key]
+        return [Ref.of(PODS, p) for p in pods if (p.get("spec") or {}).get("nodeName")]
 
     def sync(self, ref: Ref) -> float | None:
         pod = self.client.get(PODS, ref.namespace, ref.name)

@@ -59,7 +59,7 @@ class ReplicaSetController(Controller):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._rng = ctx.settings.rng("replicaset")
-        self._create_error: dict[str, str] = {}  # rs uid -> why the last create failed
+        self._create_error: dict[Ref, str] = {}  # why the last pod create failed
 
     def refs_for(self, ev: Event) -> Iterable[Ref]:
         if ev.key == REPLICASETS:
@@ -68,12 +68,11 @@ class ReplicaSetController(Controller):
             yield from owner_refs_for(ev, REPLICASETS, "ReplicaSet")
 
     def sync(self, ref: Ref) -> float | None:
+        self._create_error.pop(ref, None)
         rs = self.client.get(REPLICASETS, ref.namespace, ref.name)
         if rs is None or rs["metadata"].get("deletionTimestamp"):
             return None
         spec = rs.get("spec") or {}
-        uid = str(rs["metadata"]["uid"])
-        self._create_error.pop(uid, None)
         want = int(spec.get("replicas", 1))
         selector = label_selector(rs)
         pods = [p for p in owned(self.client.items(PODS, ref.namespace), rs)
@@ -86,7 +85,7 @@ class ReplicaSetController(Controller):
                 try:
                     self._create(rs, template)
                 except StatusError as err:  # as the controller: a condition says why
-                    self._create_error[uid] = str(err.message)
+                    self._create_error[ref] = str(err.message)
                     break
         elif diff < 0:
             # not Ready first, then the newest
@@ -130,7 +129,7 @@ class ReplicaSetController(Controller):
                 status[k] = v
             else:
                 status.pop(k, None)
-        why = self._create_error.get(str(rs["metadata"]["uid"]))
+        why = self._create_error.get(Ref.of(REPLICASETS, rs))
         conds = [c for c in status.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
         if why is not None:
             old = [c for c in status.get("conditions") or [] if c.get("type") == "ReplicaFailure"]
