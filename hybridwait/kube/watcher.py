@@ -409,7 +409,7 @@ class ScopeRead(NamedTuple):
     a LIST gave it), ``epoch`` (the cache's eviction count before that LIST: if
     it is unchanged, an object absent from the cache does not exist),
     ``retry_after`` (a failed LIST's ``Retry-After``) and ``at`` (when the
-    LIST started, engine clock).
+    LIST ended, engine clock).
 
     Example::
 
@@ -543,6 +543,8 @@ class Watcher:
         self._retry_after: float | None = None
         self._scope_lock = threading.Lock()  # one degraded LIST at a time
         self._scope_last: ScopeRead | None = None
+        self._scope_backoff: Backoff | None = None  # after failed degraded LISTs
+        self._scope_retry = 0.0  # how long a failed degraded LIST is reused
         self._listed: tuple[str, int] | None = None  # a degraded LIST's (rv, epoch)
         self._delay = Backoff(
             duration=0.8, factor=2.0, jitter=1.0, steps=2**31 - 1, cap=30.0
@@ -798,14 +800,16 @@ class Watcher:
         """Bring the cache up to date for this watch's whole scope with one LIST,
         for waits that cannot trust the watch now (degraded mode; any thread; blocks).
 
-        Callers share it: the outcome of a LIST that started less than
-        ``max_age / 2`` seconds ago is reused, successful or not (callers
-        arriving while one is in flight queue behind it and take its outcome),
-        so the scope costs at most two LISTs per ``max_age`` however many waits
-        read it. Objects that changed wake their waiters. A LIST that fails on
-        any page stores nothing (the next read starts from the first page). A
-        successful LIST's resourceVersion is handed to the watch thread, which
-        resumes watching from it instead of listing again.
+        Callers share it: a LIST that ended less than ``max_age / 2`` seconds
+        ago is reused (callers arriving while one is in flight queue behind it
+        and take its outcome), so the scope costs at most two LISTs per
+        ``max_age`` however many waits read it. Objects that changed wake their
+        waiters. A LIST that fails on any page stores nothing; its failure is
+        reused for a backoff (0.1 s doubling, at most ``max_age / 2``; the
+        server's ``Retry-After`` instead when it sent one), then the next read
+        lists again from the first page. A successful LIST's resourceVersion is
+        handed to the watch thread, which resumes watching from it instead of
+        listing again.
 
         Example::
 
@@ -815,21 +819,29 @@ class Watcher:
         """
         with self._scope_lock:
             last = self._scope_last
-            if last is not None and self.clock.since(last.at) < max_age / 2:
-                return last
-            started = self.clock.now()
+            if last is not None:
+                reuse = max_age / 2 if last.ok else min(self._scope_retry, max_age / 2)
+                if self.clock.since(last.at) < reuse:
+                    return last
             self.stats.add("direct_gets")
             try:
                 items, rv = self._fetch()
             except (ApiError, ConnectionFailed) as exc:
                 log.info("%r: degraded list failed: %s", self, exc)
                 retry = exc.retry_after if isinstance(exc, ApiError) else None
-                self._scope_last = ScopeRead(False, -1, retry, started)
+                if self._scope_backoff is None:
+                    self._scope_backoff = Backoff(duration=0.1, factor=2.0, steps=30,
+                                                  cap=MAX_RETRY_AFTER)
+                step = self._scope_backoff.step()
+                self._scope_retry = min(retry, MAX_RETRY_AFTER) if retry else step
+                self._scope_last = ScopeRead(False, -1, retry, self.clock.now())
                 return self._scope_last
+            self._scope_backoff = None
+            log.debug("%r: degraded list of %d objects at %s", self, len(items), rv)
             epoch = self._store(items, rv)
             with self._lock:
                 self._listed = (rv, epoch)
-            self._scope_last = ScopeRead(True, epoch, None, started)
+            self._scope_last = ScopeRead(True, epoch, None, self.clock.now())
             return self._scope_last
 
     def _adopt_listed(self, step: Step) -> Step:
