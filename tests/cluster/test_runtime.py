@@ -183,3 +183,19 @@ def test_a_fake_clock_drives_the_simulation_step_by_step() -> None:
         clock.step(3.0)  # the readiness probe's delay
         wait_until(srv, ready, what="Ready after 3 more seconds")
         assert srv.cluster.now() == 8.0
+
+
+def test_restart_keeps_the_control_plane_or_starts_it_again_on_an_empty_store() -> None:
+    from kubernetes import client
+
+    with FakeAPIServer(cluster=FAST) as srv:
+        srv.restart()  # keep_state: the controllers never stopped
+        assert len(_cluster_threads()) == 13
+        client.AppsV1Api(srv.api_client()).create_namespaced_deployment(
+            "default", deployment("web", "nginx", replicas=1))
+        wait_until(srv, lambda: len(pods_of(srv, "app", "web")) == 1)
+        srv.restart(keep_state=False)
+        assert len(_cluster_threads()) == 13
+        wait_until(srv, lambda: len(srv.store.items("/nodes")) == 3, what="nodes re-created")
+        assert srv.store.items("/pods") == []
+    assert not _cluster_threads()
