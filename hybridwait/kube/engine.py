@@ -220,8 +220,9 @@ class Engine:
                 return
             self._closed = True
             waits = list(self._waits)
+            self._waits.clear()
         for w in waits:
-            w.cancel()
+            w.abandon()  # the registry, sweeper and watches go as a whole below
         read = self._readers.close(timeout=0.5)
         swept = self._sweeper.close(timeout=0.3)
         if not self._watches.close(timeout=1.0) or not swept or not read:

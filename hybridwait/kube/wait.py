@@ -33,6 +33,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import threading
@@ -330,10 +331,8 @@ class Wait:
             self._registered = False
         if listening and self.opts.ctx is not None:
             _unlisten(self.opts.ctx, self._ctx_fired)
-        try:
+        with contextlib.suppress(InvalidStateError):  # cancelled by the caller meanwhile
             self.future.set_exception(Canceled())
-        except InvalidStateError:  # cancelled by the caller meanwhile
-            pass
 
     @property
     def done(self) -> bool:
