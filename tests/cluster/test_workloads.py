@@ -225,3 +225,53 @@ def test_statefulset_claims_are_provisioned_and_bound(cluster: FakeAPIServer, ap
                what="the deleted claim's volume reclaimed")
     static = stored(cluster, "/persistentvolumeclaims", "static")
     assert static is not None and static["status"]["phase"] == "Pending"
+
+
+def _sts(name: str, image: str, strategy: dict[str, Any]) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": name},
+            "spec": {"replicas": 3, "serviceName": name, "updateStrategy": strategy,
+                     "selector": {"matchLabels": {"app": name}},
+                     "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                         "containers": [{"name": "c", "image": image}]}}}}
+
+
+def _images(srv: FakeAPIServer, app: str) -> dict[str, str]:
+    return {p["metadata"]["name"]: p["spec"]["containers"][0]["image"]
+            for p in pods_of(srv, "app", app)}
+
+
+def _settled(srv: FakeAPIServer, name: str) -> bool:
+    s = stored(srv, "apps/statefulsets", name) or {}
+    st = s.get("status") or {}
+    return (st.get("observedGeneration") == s["metadata"]["generation"]
+            and st.get("readyReplicas") == 3)
+
+
+def test_a_statefulset_partition_updates_only_the_ordinals_at_or_above_it(
+        cluster: FakeAPIServer, apps: Any) -> None:
+    apps.create_namespaced_stateful_set("default", _sts(
+        "db", "v1", {"type": "RollingUpdate", "rollingUpdate": {"partition": 2}}))
+    wait_until(cluster, lambda: _settled(cluster, "db") and len(_images(cluster, "db")) == 3)
+    apps.patch_namespaced_stateful_set("db", "default", {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": "v2"}]}}}})
+    wait_until(cluster, lambda: _settled(cluster, "db")
+               and _images(cluster, "db") == {"db-0": "v1", "db-1": "v1", "db-2": "v2"},
+               what="only db-2 updated")
+    sts = stored(cluster, "apps/statefulsets", "db")
+    assert sts is not None and sts["status"].get("updatedReplicas") == 1
+    assert sts["status"]["currentRevision"] != sts["status"]["updateRevision"]
+    assert object_status(sts).status.value == "Current"  # kstatus: partitioned rollout done
+
+
+def test_an_on_delete_statefulset_replaces_a_pod_only_when_it_is_deleted(
+        cluster: FakeAPIServer, apps: Any, core: Any) -> None:
+    apps.create_namespaced_stateful_set("default", _sts("db", "v1", {"type": "OnDelete"}))
+    wait_until(cluster, lambda: _settled(cluster, "db") and len(_images(cluster, "db")) == 3)
+    apps.patch_namespaced_stateful_set("db", "default", {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": "v2"}]}}}})
+    wait_until(cluster, lambda: _settled(cluster, "db"))
+    assert set(_images(cluster, "db").values()) == {"v1"}
+    core.delete_namespaced_pod("db-1", "default")
+    wait_until(cluster, lambda: _settled(cluster, "db")
+               and _images(cluster, "db") == {"db-0": "v1", "db-1": "v2", "db-2": "v1"},
+               what="db-1 re-created with the new template")
