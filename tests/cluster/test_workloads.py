@@ -275,3 +275,31 @@ def test_an_on_delete_statefulset_replaces_a_pod_only_when_it_is_deleted(
     wait_until(cluster, lambda: _settled(cluster, "db")
                and _images(cluster, "db") == {"db-0": "v1", "db-1": "v2", "db-2": "v1"},
                what="db-1 re-created with the new template")
+
+
+def test_a_job_past_its_active_deadline_fails_and_its_pods_go(
+        cluster: FakeAPIServer, batch: Any) -> None:
+    # OnFailure pods that crash restart in place: the Job never completes
+    cluster.cluster.crash_loop(image="slow")
+    body = job("slow", image="slow", activeDeadlineSeconds=5)
+    body["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    batch.create_namespaced_job("default", body)
+    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"), "Failed"),
+               what="DeadlineExceeded")
+    failed = condition(stored(cluster, "batch/jobs", "slow"), "Failed")
+    assert failed is not None and failed["reason"] == "DeadlineExceeded"
+    assert failed["message"] == "Job was active longer than specified deadline"
+    wait_until(cluster, lambda: not pods_of(cluster, "job-name", "slow"),
+               what="the active pod deleted")
+
+
+def test_a_suspended_job_makes_no_pods_until_resumed(cluster: FakeAPIServer,
+                                                     batch: Any) -> None:
+    batch.create_namespaced_job("default", job("later", suspend=True))
+    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "later"), "Suspended"))
+    assert not pods_of(cluster, "job-name", "later")
+    batch.patch_namespaced_job("later", "default", {"spec": {"suspend": False}})
+    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "later"), "Complete"))
+    suspended = condition(stored(cluster, "batch/jobs", "later"), "Suspended")
+    assert suspended is not None and suspended["status"] == "False"
+    assert suspended["reason"] == "JobResumed"
