@@ -343,9 +343,14 @@ def _board(srv: Any) -> str:
                       ("apps/statefulsets", "db"), ("batch/jobs", "migrate")):
         obj = srv.store.get(key, NAMESPACE, name)
         st = object_status(obj)
-        parts.append(f"{name} {st.status.value}" + (
-            f" ({st.message})" if st.status.value == "InProgress" else ""))
-    return "; ".join(parts)
+        word = {"Current": "ready", "Failed": "FAILED"}.get(st.status.value, st.message)
+        if key == "batch/jobs" and word == "ready":  # a running Job is Current too
+            status = (obj or {}).get("status") or {}
+            done = any(c.get("type") == "Complete" and c.get("status") == "True"
+                       for c in status.get("conditions") or [])
+            word = "complete" if done else f"{status.get('succeeded', 0)} succeeded"
+        parts.append(f"{name}: {word}")
+    return " | ".join(parts)
 
 
 def _submit(engine: Any, outcomes: list[WaitOutcome], pool: ThreadPoolExecutor
