@@ -10,7 +10,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 import datetime
 import hashlib
 import json
@@ -19,6 +18,7 @@ from typing import Any
 
 from hybridwait.testing.apiserver.api import now_rfc3339
 from hybridwait.testing.apiserver.selectors import LabelSelector
+from hybridwait.testing.apiserver.store import clone
 from hybridwait.testing.apiserver.subresources import selector_string
 
 __all__ = [
@@ -105,7 +105,7 @@ def pod_from_template(owner: dict[str, Any], template: dict[str, Any], name: str
     if tmeta.get("annotations"):
         meta["annotations"] = dict(tmeta["annotations"])
     return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
-            "spec": copy.deepcopy(template.get("spec") or {})}
+            "spec": clone(template.get("spec") or {})}
 
 
 def _condition(pod: dict[str, Any], ctype: str) -> dict[str, Any] | None:

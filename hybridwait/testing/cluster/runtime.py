@@ -23,7 +23,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
@@ -34,7 +33,7 @@ from hybridwait.core.clock import Clock, RealClock
 from hybridwait.testing.apiserver.api import Api
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.resources import ResourceType
-from hybridwait.testing.apiserver.store import Event, Store, Watcher
+from hybridwait.testing.apiserver.store import Event, Store, Watcher, clone
 from hybridwait.testing.apiserver.subresources import Subresources
 from hybridwait.testing.cluster.faults import WorkloadFaults
 from hybridwait.testing.cluster.settings import ClusterSettings
@@ -93,7 +92,7 @@ class Client:
     def get(self, key: str, namespace: str, name: str) -> dict[str, Any] | None:
         """A deep copy of the stored object, or None."""
         obj = self.store.get(key, namespace, name)
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def items(self, key: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """The stored objects (not copies: do not mutate them)."""
