@@ -69,7 +69,12 @@ class ControlPlane:
 
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
-        """Start every controller thread (idempotent)."""
+        """Start every controller thread (idempotent; ``FakeAPIServer.start`` calls it).
+
+        Example::
+
+            plane.start()
+        """
         with self._lock:
             if self._loops:
                 return
@@ -80,7 +85,13 @@ class ControlPlane:
                 loop.start()
 
     def stop(self) -> None:
-        """Stop and join every controller thread (idempotent)."""
+        """Stop and join every controller thread (idempotent; ``FakeAPIServer.stop``
+        calls it).
+
+        Example::
+
+            plane.stop(); assert not plane.threads()
+        """
         with self._lock:
             loops, self._loops = self._loops, []
             ctx = self._ctx
@@ -127,23 +138,43 @@ class ControlPlane:
     def crash_loop(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods' containers exit with code 1 soon after they start, never
         Ready: ``CrashLoopBackOff`` with growing restart counts (``Failed`` for pods
-        with ``restartPolicy: Never``, so a Job's pods fail)."""
+        with ``restartPolicy: Never``, so a Job's pods fail).
+
+        Example::
+
+            srv.cluster.crash_loop(image="web:2")      # the rollout to web:2 fails
+        """
         self.faults.add(FaultKind.CRASH_LOOP, image=image, selector=selector)
         self._changed()
 
     def image_pull_error(self, image: str | None = None, selector: Selector = None) -> None:
-        """Matching pods stay ``Pending`` with ``ImagePullBackOff``."""
+        """Matching pods stay ``Pending`` with ``ImagePullBackOff``.
+
+        Example::
+
+            srv.cluster.image_pull_error(image="registry.example/typo:1")
+        """
         self.faults.add(FaultKind.IMAGE_PULL_ERROR, image=image, selector=selector)
         self._changed()
 
     def never_ready(self, image: str | None = None, selector: Selector = None) -> None:
-        """Matching pods run but their readiness never passes (Ready stays False)."""
+        """Matching pods run but their readiness never passes (Ready stays False).
+
+        Example::
+
+            srv.cluster.never_ready(selector={"app": "web"})
+        """
         self.faults.add(FaultKind.NEVER_READY, image=image, selector=selector)
         self._changed()
 
     def flapping(self, image: str | None = None, selector: Selector = None,
                  period: float = 10.0) -> None:
-        """Matching running pods toggle Ready every ``period`` simulated seconds."""
+        """Matching running pods toggle Ready every ``period`` simulated seconds.
+
+        Example::
+
+            srv.cluster.flapping(selector="app=web", period=5.0)
+        """
         if period <= 0:
             raise ValueError("period must be > 0")
         self.faults.add(FaultKind.FLAPPING, image=image, selector=selector, period=period)
@@ -151,19 +182,34 @@ class ControlPlane:
 
     def unschedulable(self, image: str | None = None, selector: Selector = None) -> None:
         """Matching pods that are not bound yet stay ``Pending``
-        (``PodScheduled=False``, reason ``Unschedulable``)."""
+        (``PodScheduled=False``, reason ``Unschedulable``).
+
+        Example::
+
+            srv.cluster.unschedulable(selector="app=batch")
+        """
         self.faults.add(FaultKind.UNSCHEDULABLE, image=image, selector=selector)
         self._changed()
 
     def fail_node(self, name: str) -> None:
         """Node ``name`` stops: Ready ``Unknown``, ``unreachable`` taints, its pods
-        not Ready and evicted after ``eviction_delay`` simulated seconds."""
+        not Ready and evicted after ``eviction_delay`` simulated seconds.
+
+        Example::
+
+            srv.cluster.fail_node("node-2")
+        """
         if name not in self.nodes:
             raise ValueError(f"no simulated node {name!r} (nodes: {', '.join(self.nodes)})")
         self.faults.fail_node(name)
         self._changed()
 
     def clear(self) -> None:
-        """End every workload fault; failed nodes become Ready again."""
+        """End every workload fault; failed nodes become Ready again.
+
+        Example::
+
+            srv.cluster.clear()
+        """
         self.faults.clear()
         self._changed()
