@@ -201,3 +201,22 @@ def test_kubectl_set_image_undo_scale_and_restart(srv: FakeAPIServer) -> None:
     assert image == "nginx:1 4"
     pods = ok("get", "pods", "-l", "app=web", "-o", "name").split()
     assert len(pods) == 4
+
+
+def test_a_failing_job_for_kubectl_and_hybridwait(srv: FakeAPIServer,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from kubernetes import client
+
+    srv.cluster.crash_loop(selector="job-name=broken")
+    client.BatchV1Api(srv.api_client()).create_namespaced_job(
+        "default", job("broken", backoffLimit=1))
+    p = kubectl(srv, "wait", "--for=condition=Failed", "job/broken", "--timeout=60s")
+    assert (p.returncode, p.stdout.strip()) == (0, "job.batch/broken condition met")
+    r = run_cli(["wait", "job/broken", "--for=ready", "--timeout=60s",
+                 f"--kubeconfig={srv.kubeconfig}"], capsys)
+    assert r.code == 1 and r.out == []
+    assert r.err == ["error: jobs/broken: job failed: 2 failed, 0/1 succeeded: "
+                     "Job has reached the specified backoff limit"]
+    r = run_cli(["wait", "job/broken", "--for=condition=Complete", "--fail-for=condition=Failed",
+                 "--timeout=60s", f"--kubeconfig={srv.kubeconfig}"], capsys)
+    assert r.code == 1 and "jobs/broken" in r.err[0]
