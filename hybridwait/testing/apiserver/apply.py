@@ -233,6 +233,114 @@ def _object_fields(obj: dict[str, Any], schema: SchemaNode | None, subresource: 
     return out
 
 
+def _field_pairs(old: dict[str, Any], new: dict[str, Any], schema: SchemaNode | None,
+                 subresource: str, has_status: bool
+                 ) -> Iterable[tuple[Any, Any, SchemaNode | None, Path]]:
+    """(old value, new value, schema, path) for each top-level part of the two
+    objects :func:`_object_fields` would walk (``_MISSING`` where one lacks it)."""
+    for key in dict.fromkeys([*old, *new]):
+        if key in ("apiVersion", "kind"):
+            continue
+        if has_status and (key == "status") != (subresource == "status"):
+            continue
+        sub = schema.field(key) if schema is not None else None
+        ov, nv = old.get(key, _MISSING), new.get(key, _MISSING)
+        if key == "metadata" and (isinstance(ov, dict) or isinstance(nv, dict)):
+            od = ov if isinstance(ov, dict) else {}
+            nd = nv if isinstance(nv, dict) else {}
+            for mk in dict.fromkeys([*od, *nd]):
+                if mk not in UNOWNED_META:
+                    yield (od.get(mk, _MISSING), nd.get(mk, _MISSING),
+                           sub.field(mk) if sub is not None else None,
+                           ((Step.FIELD, "metadata"), (Step.FIELD, mk)))
+            if od is not ov and ov is not _MISSING:  # not a map: a leaf
+                yield ov, _MISSING, sub, ((Step.FIELD, key),)
+            if nd is not nv and nv is not _MISSING:
+                yield _MISSING, nv, sub, ((Step.FIELD, key),)
+            continue
+        yield ov, nv, sub, ((Step.FIELD, key),)
+
+
+def changed_fields(old: dict[str, Any], new: dict[str, Any], schema: SchemaNode | None,
+                   subresource: str = "", has_status: bool = False
+                   ) -> tuple[frozenset[Path], frozenset[Path]]:
+    """(fields of ``new`` that are new or hold another value than in ``old``,
+    fields of ``old`` that ``new`` lacks): what an ``Update`` takes over and what
+    every manager loses. Equal subtrees are skipped without walking them.
+
+    Example::
+
+        changed_fields({"data": {"a": "1", "b": "2"}}, {"data": {"a": "1", "b": "3"}}, None)
+        # ({((Step.FIELD, "data"), (Step.FIELD, "b"))}, set())
+    """
+    changed: set[Path] = set()
+    removed: set[Path] = set()
+    for ov, nv, sub, path in _field_pairs(old, new, schema, subresource, has_status):
+        _diff(ov, nv, sub, path, changed, removed)
+    return frozenset(changed), frozenset(removed)
+
+
+def _keyed(value: Any, schema: SchemaNode | None) -> dict[str, dict[str, Any]] | None:
+    """A list-map's elements by key text (None: not a list-map, or a repeated key)."""
+    if (schema is None or schema.list_type != "map" or not schema.list_keys
+            or not isinstance(value, list) or not value
+            or not all(isinstance(e, dict) for e in value)):
+        return None
+    out = {_key_text(_element_key(e, schema.list_keys)): e for e in value}
+    return out if len(out) == len(value) else None
+
+
+def _diff(ov: Any, nv: Any, schema: SchemaNode | None, path: Path,
+          changed: set[Path], removed: set[Path]) -> None:
+    if ov is _MISSING:
+        if nv is not _MISSING:
+            _walk(nv, schema, path, changed)
+        return
+    if nv is _MISSING:
+        _walk(ov, schema, path, removed)
+        return
+    if ov == nv:
+        return
+    if isinstance(ov, dict) and isinstance(nv, dict) and ov and nv and (
+            schema is None or schema.map_type != "atomic"):
+        for k in dict.fromkeys([*ov, *nv]):
+            _diff(ov.get(k, _MISSING), nv.get(k, _MISSING),
+                  schema.field(k) if schema is not None else None,
+                  (*path, (Step.FIELD, k)), changed, removed)
+        return
+    old_elems, new_elems = _keyed(ov, schema), _keyed(nv, schema)
+    if old_elems is not None and new_elems is not None and schema is not None:
+        items = schema.items()
+        for key in dict.fromkeys([*old_elems, *new_elems]):
+            elem = (*path, (Step.KEY, key))
+            oe, ne = old_elems.get(key, _MISSING), new_elems.get(key, _MISSING)
+            if oe == ne:
+                continue
+            if ne is not _MISSING:
+                changed.add(elem)  # the element itself holds another value
+            elif oe is not _MISSING:
+                removed.add(elem)
+            fields = [*oe] if isinstance(oe, dict) else []
+            fields += [*ne] if isinstance(ne, dict) else []
+            for k in dict.fromkeys(fields):
+                _diff(oe.get(k, _MISSING) if isinstance(oe, dict) else _MISSING,
+                      ne.get(k, _MISSING) if isinstance(ne, dict) else _MISSING,
+                      items.field(k) if items is not None else None,
+                      (*elem, (Step.FIELD, k)), changed, removed)
+        return
+    # Anything else (leaves, atomic maps and lists, sets, an empty side): compare
+    # the two subtrees' field sets, as a whole-object walk would.
+    before: set[Path] = set()
+    after: set[Path] = set()
+    _walk(ov, schema, path, before)
+    _walk(nv, schema, path, after)
+    cut = len(path)
+    for p in after:
+        if p not in before or _value_at(nv, p[cut:]) != _value_at(ov, p[cut:]):
+            changed.add(p)
+    removed |= before - after
+
+
 def to_fields_v1(paths: Iterable[Path]) -> dict[str, Any]:
     """A field set in the ``FieldsV1`` JSON form.
 
@@ -497,11 +605,12 @@ class FieldTracker:
         entries = _parse_entries(old) if old is not None else []
         manager, schema, api_version, now, has_status = write
         sub = manager.subresource
-        after = _object_fields(new, schema, sub, has_status)
-        before = _object_fields(old, schema, sub, has_status) if old is not None else set()
-        changed = frozenset(p for p in after
-                            if p not in before or _value_at(new, p) != _value_at(old, p))
-        removed = frozenset(before - after)
+        if old is None:
+            changed: frozenset[Path] = frozenset(
+                _object_fields(new, schema, sub, has_status))
+            removed: frozenset[Path] = frozenset()
+        else:
+            changed, removed = changed_fields(old, new, schema, sub, has_status)
         if not changed and not removed:
             _store(new, entries)
             return

@@ -41,13 +41,25 @@ class Event:
     name: str
     obj: dict[str, Any]
     prev: dict[str, Any] | None
+    _json: bytes | None = field(default=None, repr=False)
     _line: bytes | None = field(default=None, repr=False)
 
+    def json(self) -> bytes:
+        """The object's compact JSON (encoded once, shared by the watch line and
+        every GET, LIST and write response that returns this revision)."""
+        data = self._json
+        if data is None:
+            data = encode(self.obj)
+            self._json = data
+        return data
+
     def line(self) -> bytes:
-        """The watch-stream line ``{"type":..., "object":...}\\n`` (encoded once)."""
+        """The watch-stream line ``{"type":..., "object":...}\\n`` (built once
+        around :meth:`json`)."""
         line = self._line
         if line is None:
-            line = encode_event(self.type, self.obj)
+            line = b'{"type":%b,"object":%b}\n' % (_TYPE_JSON.get(self.type)
+                                                    or encode(self.type), self.json())
             self._line = line
         return line
 
@@ -68,6 +80,19 @@ def clone(obj: _T) -> _T:
         return copied
     except ValueError:  # not marshal-able (a dict subclass, an object)
         return copy.deepcopy(obj)
+
+
+def encode(value: Any) -> bytes:
+    """``value`` as compact JSON bytes (the encoding of every body the server sends).
+
+    Example::
+
+        encode({"a": [1, None]})   # b'{"a":[1,null]}'
+    """
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+_TYPE_JSON = {t: encode(t) for t in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR")}
 
 
 def encode_event(type_: str, obj: dict[str, Any]) -> bytes:
@@ -172,6 +197,23 @@ class Store:
     def drop_key(self, key: str) -> None:
         """Forget every object of ``key`` without events (used after they were deleted)."""
         self._objects.pop(key, None)
+
+    def encoded(self, obj: dict[str, Any]) -> bytes:
+        """The compact JSON of ``obj``: a stored revision still in the history is
+        encoded once and its bytes reused (by identity: the event's own object);
+        anything else is encoded now.
+
+        Example::
+
+            store.encoded(store.get("/pods", "default", "web"))   # b'{"kind":"Pod",...'
+        """
+        meta = obj.get("metadata")
+        rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
+        if isinstance(rv, str) and rv.isdigit():
+            ev = self._ring[int(rv) % self._cap]
+            if ev is not None and ev.obj is obj:
+                return ev.json()
+        return encode(obj)
 
     # -- history -----------------------------------------------------------
     def events_since(self, rv: int) -> list[Event] | None:
