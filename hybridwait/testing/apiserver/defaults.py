@@ -214,9 +214,11 @@ def _daemonset(obj: dict[str, Any]) -> None:
 def _job_spec(spec: Any, uid: str, name: str) -> None:
     if not isinstance(spec, dict):
         return
+    # Both unset: a one-pod Job (both 1). A parallelism alone is a work queue: its
+    # completions stay unset, as a real server leaves them.
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
     spec.setdefault("parallelism", 1)
-    if spec.get("completions") is None and spec.get("completionMode") != "Indexed":
-        spec.setdefault("completions", 1)
     spec.setdefault("backoffLimit", 6)
     spec.setdefault("completionMode", "NonIndexed")
     spec.setdefault("suspend", False)

@@ -53,6 +53,7 @@ class PrinterColumn:
     name: str
     type: str
     json_path: str
+    priority: int = 0  # 1: shown by ``kubectl get -o wide`` only
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,10 @@ def types_from_crd(crd: dict[str, Any]) -> list[ResourceType]:
     cols: list[PrinterColumn] = []
     for c in versions[0].get("additionalPrinterColumns") or []:
         if isinstance(c, dict) and c.get("name") and c.get("jsonPath"):
+            priority = c.get("priority")
             cols.append(PrinterColumn(str(c["name"]), str(c.get("type", "string")),
-                                      str(c["jsonPath"])))
+                                      str(c["jsonPath"]),
+                                      priority if isinstance(priority, int) else 0))
     plural = str(names.get("plural", ""))
     kind = str(names.get("kind", ""))
     schemas = []
