@@ -637,6 +637,18 @@ class Watcher:
         """True while the thread runs (also while a stopped watcher winds down)."""
         return self._thread.is_alive()
 
+    def feed(self, chunks: Iterable[bytes]) -> Outcome:
+        """Apply the bytes of a watch response body as the thread does with the
+        stream's (decode, store in the cache, wake the waiters of what changed)
+        and say how the body ended (see :func:`read_stream`). For benchmarks and
+        tests: the dispatch path without a socket.
+
+        Example::
+
+            w.feed([b'{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n'])
+        """
+        return read_stream(chunks, self._apply)
+
     # -- the state machine ---------------------------------------------------------
     def _stopping(self) -> bool:
         return self._ctx.err() is not None

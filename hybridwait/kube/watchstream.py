@@ -12,7 +12,9 @@ decided in :mod:`hybridwait.kube.watcher`.
   means a broken or hostile stream) instead of buffering it.
 * :func:`decode` turns one line into a :class:`WatchEvent`, or raises
   :class:`MalformedLine` (not JSON, no ``type``/``object``, an object that is
-  not a mapping, an unknown event type).
+  not a mapping, an unknown event type). The JSON is decoded by orjson when it
+  is installed (``pip install 'hybridwait[fast]'``), else by the standard
+  library (:func:`loads`).
 * :func:`chunks_of` iterates the body of an urllib3 response as it arrives.
 
 Example::
@@ -27,8 +29,14 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
+
+_fast_loads: Callable[[bytes], Any] | None
+try:  # optional: pip install 'hybridwait[fast]' (docs/dependencies.md)
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - the standard library decodes the same
+    _fast_loads = None
 
 __all__ = [
     "MAX_LINE",
@@ -39,6 +47,7 @@ __all__ = [
     "WatchEvent",
     "chunks_of",
     "decode",
+    "loads",
 ]
 
 #: Longest watch line accepted, in bytes (etcd's object limit is 1.5 MiB).
@@ -155,6 +164,27 @@ class LineFramer:
             raise LineTooLong(f"a watch line exceeds {self.max_line} bytes")
 
 
+def loads(data: bytes) -> Any:
+    """JSON bytes as Python values: orjson when installed (several times
+    faster), else the standard library; what orjson refuses (a number beyond
+    64 bits, ``NaN``) is given to the standard library, so both accept the same
+    documents. Raises :class:`MalformedLine` for bytes that are not JSON.
+
+    Example::
+
+        loads(b'{"a": [1, 2]}')   # {'a': [1, 2]}
+    """
+    if _fast_loads is not None:
+        try:
+            return _fast_loads(data)
+        except ValueError:
+            pass
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise MalformedLine("not JSON") from None
+
+
 def decode(line: bytes) -> WatchEvent:
     """One watch line as a :class:`WatchEvent`; raises :class:`MalformedLine`.
 
@@ -162,10 +192,7 @@ def decode(line: bytes) -> WatchEvent:
 
         decode(b'{"type":"ADDED","object":{"metadata":{"name":"a"}}}').type   # EventType.ADDED
     """
-    try:
-        doc = json.loads(line)
-    except ValueError:
-        raise MalformedLine("not JSON") from None
+    doc = loads(line)
     if not isinstance(doc, dict) or "type" not in doc or "object" not in doc:
         raise MalformedLine("not a watch event (no type or object)")
     obj = doc["object"]
