@@ -148,14 +148,28 @@ def _warning_headers(warnings: list[str]) -> dict[str, str]:
 class _Sink:
     """Chunked writes on the raw socket."""
 
+    # The last line framed and its frame: a write fans one shared line out to
+    # every watcher, so it is framed once, not once per watcher (a tuple,
+    # replaced whole, so a concurrent reader sees a matching pair).
+    _last: tuple[bytes, bytes] = (b"", b"0\r\n\r\n")
+
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
 
+    @staticmethod
+    def frame(data: bytes) -> bytes:
+        """``data`` as one HTTP chunk."""
+        line, frame = _Sink._last
+        if line is not data:
+            frame = b"%x\r\n%b\r\n" % (len(data), data)
+            _Sink._last = (data, frame)
+        return frame
+
     def send(self, data: bytes) -> None:
-        self.sock.sendall(b"%x\r\n%b\r\n" % (len(data), data))
+        self.sock.sendall(self.frame(data))
 
     def send_nowait(self, data: bytes) -> bytes:
-        frame = b"%x\r\n%b\r\n" % (len(data), data)
+        frame = self.frame(data)
         try:
             sent = self.sock.send(frame, socket.MSG_DONTWAIT)
         except (BlockingIOError, InterruptedError):
@@ -684,6 +698,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not isinstance(decoded, dict):
                     raise bad_request("DeleteOptions must be a JSON object")
                 options = decoded
+            options = _delete_query(query, options)
             obj = api.delete(rt, ns or "", route.name, options, dry_run=dry_run)
         else:
             raise StatusError(405, "MethodNotAllowed", "the server does not allow this method")
@@ -966,3 +981,20 @@ class ApiHTTPServer(HTTPServer):
             t.join(max(0.0, deadline - time.monotonic()))
             if t.is_alive():
                 log.warning("connection thread %s did not stop in time", t.name)
+
+
+def _delete_query(query: dict[str, str], options: dict[str, Any]) -> dict[str, Any]:
+    """DeleteOptions given as query parameters (the Python client sends
+    ``grace_period_seconds``/``propagation_policy`` so), over the body's, as a
+    real server decodes them."""
+    out = dict(options)
+    if "gracePeriodSeconds" in query:
+        try:
+            out["gracePeriodSeconds"] = int(query["gracePeriodSeconds"])
+        except ValueError:
+            raise bad_request("gracePeriodSeconds must be an integer") from None
+    if "propagationPolicy" in query:
+        out["propagationPolicy"] = query["propagationPolicy"]
+    if "orphanDependents" in query:
+        out["orphanDependents"] = _truthy(query["orphanDependents"])
+    return out
