@@ -136,12 +136,21 @@ def test_a_failed_node_goes_unknown_and_its_pods_are_replaced_elsewhere(
     assert n is not None and {t["key"] for t in n["spec"]["taints"]} == {
         "node.kubernetes.io/unreachable"}
 
+    name = victim["metadata"]["name"]
+
     def replaced() -> bool:
-        pods = pods_of(cluster, "app", "web")
-        return (cluster.store.get("/pods", "default", victim["metadata"]["name"]) is None
-                and len(pods) == 3 and all(_ready(p) and p["spec"]["nodeName"] != node
-                                           for p in pods))
+        pods = [p for p in pods_of(cluster, "app", "web")
+                if not p["metadata"].get("deletionTimestamp")]
+        return (len(pods) == 3 and all(_ready(p) and p["spec"]["nodeName"] != node
+                                       for p in pods))
     wait_until(cluster, replaced, what="the pods evicted and replaced on other nodes")
+    # evicted, but its kubelet is gone: Terminating until the node comes back
+    evicted = cluster.store.get("/pods", "default", name)
+    assert evicted is not None and evicted["metadata"]["deletionTimestamp"]
+    assert evicted["metadata"]["deletionGracePeriodSeconds"] == 30
+    cluster.cluster.clear()
+    wait_until(cluster, lambda: cluster.store.get("/pods", "default", name) is None,
+               what="the evicted pod deleted by its kubelet once the node is back")
     with pytest.raises(ValueError):
         cluster.cluster.fail_node("no-such-node")
 

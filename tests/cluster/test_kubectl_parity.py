@@ -199,8 +199,13 @@ def test_kubectl_set_image_undo_scale_and_restart(srv: FakeAPIServer) -> None:
     image = ok("get", "deploy", "web", "-o",
                "jsonpath={.spec.template.spec.containers[0].image} {.status.readyReplicas}")
     assert image == "nginx:1 4"
-    pods = ok("get", "pods", "-l", "app=web", "-o", "name").split()
-    assert len(pods) == 4
+    # the old pods may still be Terminating (30 s grace): 4 running, the rest go
+    listing = ok("get", "pods", "-l", "app=web", "-o", "jsonpath={range .items[*]}"
+                 "{.metadata.name} {.metadata.deletionTimestamp}{\"\\n\"}{end}").splitlines()
+    assert len([ln for ln in listing if len(ln.split()) == 1]) == 4
+    terminating = [f"pod/{ln.split()[0]}" for ln in listing if len(ln.split()) == 2]
+    if terminating:
+        ok("wait", "--for=delete", *terminating, "--timeout=60s")
 
 
 def test_a_failing_job_for_kubectl_and_hybridwait(srv: FakeAPIServer,
@@ -220,3 +225,36 @@ def test_a_failing_job_for_kubectl_and_hybridwait(srv: FakeAPIServer,
     r = run_cli(["wait", "job/broken", "--for=condition=Complete", "--fail-for=condition=Failed",
                  "--timeout=60s", f"--kubeconfig={srv.kubeconfig}"], capsys)
     assert r.code == 1 and "jobs/broken" in r.err[0]
+
+
+def test_kubectl_delete_cascade_foreground_orphan_and_a_terminating_pod(
+        srv: FakeAPIServer) -> None:
+    def ok(*args: str) -> str:
+        p = kubectl(srv, *args)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    for name in ("fg", "orphaned"):
+        ok("create", "deployment", name, "--image=nginx:1", "--replicas=2")
+        ok("rollout", "status", f"deployment/{name}", "--timeout=60s")
+    # foreground: kubectl returns once the Deployment is gone, which is after
+    # its ReplicaSet and pods (each after its 30 s grace period)
+    assert ok("delete", "deployment", "fg", "--cascade=foreground").strip() == (
+        'deployment.apps "fg" deleted')
+    assert ok("get", "rs,pods", "-l", "app=fg", "-o", "name") == ""
+    # orphan: the ReplicaSet and its pods stay, without the owner reference
+    ok("delete", "deployment", "orphaned", "--cascade=orphan")
+    rs = ok("get", "rs", "-l", "app=orphaned", "-o",
+            "jsonpath={.items[*].metadata.ownerReferences}{.items[*].status.readyReplicas}")
+    assert rs == "2"
+    # a running pod deleted with a grace period is Terminating, then gone
+    pod = ok("get", "pods", "-l", "app=orphaned", "-o", "name").split()[0]
+    ok("delete", pod, "--grace-period=20", "--wait=false")
+    marked = ok("get", pod, "-o", "jsonpath={.metadata.deletionGracePeriodSeconds}")
+    assert marked == "20"
+    table = ok("get", pod, "--no-headers").split()
+    assert table[2] == "Terminating", table
+    ok("wait", "--for=delete", pod, "--timeout=60s")
+    # its ReplicaSet replaced it at once (a terminating pod is not counted)
+    ok("wait", "--for=jsonpath={.status.readyReplicas}=2", "rs", "-l", "app=orphaned",
+       "--timeout=60s")

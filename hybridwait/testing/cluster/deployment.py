@@ -23,12 +23,13 @@ from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
     conditions_set,
+    controller_of,
     owned,
     owner_ref,
     template_hash,
 )
 from hybridwait.testing.cluster.replicaset import REPLICASETS, owner_refs_for
-from hybridwait.testing.cluster.runtime import Controller, Ref
+from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
 
 __all__ = ["DeploymentController", "resolve_percent"]
 
@@ -73,7 +74,7 @@ class DeploymentController(Controller):
     """See module docstring."""
 
     name = "deployment"
-    watches = (DEPLOYMENTS, REPLICASETS)
+    watches = (DEPLOYMENTS, REPLICASETS, PODS)
 
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
@@ -84,8 +85,15 @@ class DeploymentController(Controller):
             if ev.type == "DELETED":
                 self._last_progress.pop(str(ev.obj["metadata"].get("uid")), None)
             yield Ref(DEPLOYMENTS, ev.namespace, ev.name)
-        else:
+        elif ev.key == REPLICASETS:
             yield from owner_refs_for(ev, DEPLOYMENTS, "Deployment")
+        elif ev.type == "DELETED":  # a pod gone: a Recreate may go on (as the real one)
+            owner = controller_of(ev.obj)
+            if owner is not None and owner.get("kind") == "ReplicaSet":
+                rs = self.client.store.get(REPLICASETS, ev.namespace, str(owner.get("name")))
+                d = controller_of(rs) if rs is not None else None
+                if d is not None and d.get("kind") == "Deployment":
+                    yield Ref(DEPLOYMENTS, ev.namespace, str(d.get("name")))
 
     def all_refs(self) -> Iterable[Ref]:
         items = self.client.items(DEPLOYMENTS)
@@ -230,6 +238,12 @@ class DeploymentController(Controller):
             self._scale(rs, 0)
         if any(_st(rs, "replicas") for rs in old):
             return  # wait for the old pods to go
+        if old:  # terminating ones too (not yet Succeeded/Failed), as the real one
+            pods = self.client.items(PODS, str(new["metadata"].get("namespace") or ""))
+            for rs in old:
+                if any((p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+                       for p in owned(pods, rs)):
+                    return
         self._scale(new, replicas, replicas)
 
     def _rolling(self, d: dict[str, Any], new: dict[str, Any], old: list[dict[str, Any]],

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hybridwait.testing.apiserver.resources import CRD_KEY
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.runtime import Controller, Ref
 
@@ -92,6 +93,8 @@ class GarbageCollector(Controller):
             {FOREGROUND, ORPHAN} & set(meta.get("finalizers") or []))
 
     def refs_for(self, ev: Event) -> Iterable[Ref]:
+        if ev.key == CRD_KEY:  # custom resources defined (or dropped) since start
+            self.watches = tuple(t.key for t in self.client.api.registry.all())
         ref = Ref(ev.key, ev.namespace, ev.name)
         deleted = ev.type == "DELETED"
         self._index(ref, ev.obj, ev.prev, deleted)
@@ -130,8 +133,11 @@ class GarbageCollector(Controller):
             for dep in deps:
                 obj = self.client.store.get(dep.key, dep.namespace, dep.name)
                 if obj is not None and not obj["metadata"].get("deletionTimestamp"):
-                    self.client.delete(dep.key, dep.namespace, dep.name,
-                                       str(obj["metadata"].get("uid") or ""))
+                    # a dependent with dependents of its own goes in foreground
+                    # too, so the owner outlives the whole tree (as the real GC)
+                    dep_uid = str(obj["metadata"].get("uid") or "")
+                    self.client.delete(dep.key, dep.namespace, dep.name, dep_uid,
+                                       foreground=dep_uid in self._dependents)
                     obj = self.client.store.get(dep.key, dep.namespace, dep.name)
                 if obj is None:
                     continue

@@ -101,10 +101,10 @@ class Kubelet(Controller):
         """A pod being deleted: its containers stop after the grace period, then
         the kubelet deletes it for good (finalizers, if any, still hold it)."""
         key = f"{uid}/terminating"
-        due = self._next.get(key)
-        if due is None:
-            grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
-            due = self._next[key] = now + grace
+        grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
+        # counted from when this kubelet saw it; a later, shorter delete cuts it
+        due = min(self._next.get(key, now + grace), now + grace)
+        self._next[key] = due
         if now < due:
             return due - now
         status = pod.get("status") or {}
@@ -112,7 +112,7 @@ class Kubelet(Controller):
                for cs in status.get("containerStatuses") or []):
             self._write(pod, self._finished(pod, 0))  # terminal phase, as since 1.27
         self.client.delete(PODS, str(pod["metadata"].get("namespace")),
-                           str(pod["metadata"]["name"]), uid)
+                           str(pod["metadata"]["name"]), uid, grace_period=0)
         return None
 
     # -- the state machine ---------------------------------------------------------

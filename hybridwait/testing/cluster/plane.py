@@ -80,6 +80,11 @@ class ControlPlane:
                 return
             ctx = ClusterContext(self._api, self.settings, self.faults)
             self._ctx = ctx
+            # the emulator's deletes now behave as with a controller manager and
+            # kubelets: propagationPolicy becomes the GC's finalizers, and a bound
+            # pod is marked (Terminating) for its kubelet to stop and delete
+            self._api.garbage_collector = True
+            self._api.graceful_pods = True
             self._loops = [Loop(cls(ctx), ctx) for cls in CONTROLLERS]
             for loop in self._loops:
                 loop.start()
@@ -97,6 +102,8 @@ class ControlPlane:
             ctx = self._ctx
             if ctx is not None:
                 ctx.stopping.set()
+            self._api.garbage_collector = False
+            self._api.graceful_pods = False
             for loop in loops:
                 loop.wake()
             for loop in loops:

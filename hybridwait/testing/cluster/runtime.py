@@ -114,11 +114,21 @@ class Client:
                                str(meta["name"]), obj,
                                subresource="status" if status else "", field_manager=manager)
 
-    def delete(self, key: str, namespace: str, name: str, uid: str = "") -> None:
-        """Delete (with a uid precondition when given); a missing object is fine."""
-        options = {"preconditions": {"uid": uid}} if uid else None
+    def delete(self, key: str, namespace: str, name: str, uid: str = "", *,
+               grace_period: int | None = None, foreground: bool = False) -> None:
+        """Delete (with a uid precondition when given; ``grace_period``: the
+        DeleteOptions' ``gracePeriodSeconds``, 0 for the kubelet's final delete of
+        a pod; ``foreground``: ``propagationPolicy: Foreground``); a missing
+        object is fine."""
+        options: dict[str, Any] = {}
+        if uid:
+            options["preconditions"] = {"uid": uid}
+        if grace_period is not None:
+            options["gracePeriodSeconds"] = grace_period
+        if foreground:
+            options["propagationPolicy"] = "Foreground"
         try:
-            self.api.delete(self.rt(key), namespace, name, options)
+            self.api.delete(self.rt(key), namespace, name, options or None)
         except StatusError as err:
             if err.code != 404:
                 raise
@@ -210,6 +220,7 @@ class Loop:
         self._dirty: dict[Ref, None] = {}  # at most one entry per object
         self._due: dict[Ref, float] = {}  # ref -> clock time (earliest wins)
         self._failures: dict[Ref, int] = {}
+        self._watchers: dict[str, Watcher] = {}  # key -> registration that wakes us
         self.errors = 0
         self.syncs = 0
         self._thread = threading.Thread(target=self._run, daemon=True,
@@ -240,21 +251,33 @@ class Loop:
 
     def _run(self) -> None:
         store = self.ctx.client.store
-        wake = self._wake
-        watchers = [Watcher(key, offer=lambda _ev: wake.set())
-                    for key in self.controller.watches]
-        for w in watchers:
-            store.add_watcher(w)
         try:
+            self._rewatch()
             with store.lock:
                 cursor = store.revision
             self._guard(None, self.controller.start)
             self._mark_all()
             while not self.ctx.stopping.is_set():
                 cursor = self._step(cursor)
+                if self._watchers.keys() != set(self.controller.watches):
+                    self._rewatch()
         finally:
-            for w in watchers:
+            for w in self._watchers.values():
                 store.remove_watcher(w)
+            self._watchers.clear()
+
+    def _rewatch(self) -> None:
+        """Wake on events of exactly the controller's ``watches`` (a controller
+        may change them, e.g. the garbage collector when a CRD is added)."""
+        store = self.ctx.client.store
+        wanted = set(self.controller.watches)
+        for key in [k for k in self._watchers if k not in wanted]:
+            store.remove_watcher(self._watchers.pop(key))
+        wake = self._wake
+        for key in wanted - self._watchers.keys():
+            w = Watcher(key, offer=lambda _ev: wake.set())
+            self._watchers[key] = w
+            store.add_watcher(w)
 
     def _step(self, cursor: int) -> int:
         store = self.ctx.client.store
@@ -275,10 +298,9 @@ class Loop:
                 cursor = store.revision
             self._mark_all()
         else:
-            keys = self.controller.watches
             for ev in events:
                 cursor = ev.rv
-                if ev.key in keys:
+                if ev.key in self.controller.watches:  # may change with an event
                     for ref in self._guard_refs(ev):
                         self._dirty[ref] = None
         now = self.ctx.clock.now()
