@@ -1,8 +1,14 @@
-"""pytest plugin (entry point ``pytest11: hybridwait``): the ``fake_apiserver`` and
-``kube_api`` fixtures.
+"""pytest plugin (entry point ``pytest11: hybridwait``): the ``fake_apiserver``,
+``fake_cluster`` and ``kube_api`` fixtures.
 
 ``fake_apiserver``: each test gets its own :class:`~hybridwait.testing.FakeAPIServer`
 (cheap: one listening thread), stopped with all its threads at teardown.
+
+``fake_cluster``: the same with the simulated control plane on
+(``FakeAPIServer(cluster=...)``): nodes, scheduler, kubelet and the workload
+controllers, at :func:`fake_cluster_settings` (60 simulated seconds per real
+second) unless the test passes its own :class:`~hybridwait.testing.ClusterSettings`
+by indirect parametrization.
 
 ``kube_api``: the same emulator by default; a real cluster when the run names a
 kubeconfig with ``--kube-api-kubeconfig PATH`` or the ``HYBRIDWAIT_KUBECONFIG``
@@ -19,6 +25,11 @@ Example::
         v1 = client.CoreV1Api(fake_apiserver.api_client())
         v1.create_namespaced_pod("default", {"metadata": {"name": "web"}})
 
+    def test_rollout(fake_cluster):
+        from kubernetes import client
+        apps = client.AppsV1Api(fake_cluster.api_client())
+        ...   # create a Deployment: ReplicaSet, pods, Ready and Available follow
+
     def test_on_any_cluster(kube_api):
         from kubernetes import client
         client.CoreV1Api(kube_api.api_client()).list_namespace()
@@ -34,6 +45,7 @@ import pytest
 
 if TYPE_CHECKING:
     from hybridwait.testing.apiserver import FakeAPIServer
+    from hybridwait.testing.cluster import ClusterSettings
 
 #: The environment variable naming a kubeconfig for ``kube_api`` (a real cluster).
 KUBECONFIG_ENV = "HYBRIDWAIT_KUBECONFIG"
@@ -97,6 +109,49 @@ def fake_apiserver() -> Iterator[FakeAPIServer]:
     from hybridwait.testing.apiserver import FakeAPIServer
 
     with FakeAPIServer() as srv:
+        yield srv
+
+
+def fake_cluster_settings() -> ClusterSettings:
+    """The settings ``fake_cluster`` uses unless a test passes its own: three
+    nodes, seed 0, 60 simulated seconds per real second (a pod is Ready within
+    about 50 ms, a 10-minute progress deadline passes in 10 s).
+
+    Example::
+
+        fake_cluster_settings().time_scale   # 60.0
+    """
+    from hybridwait.testing.cluster import ClusterSettings
+
+    return ClusterSettings(time_scale=60.0)
+
+
+@pytest.fixture
+def fake_cluster(request: pytest.FixtureRequest) -> Iterator[FakeAPIServer]:
+    """A running emulator with the simulated control plane (``srv.cluster``),
+    stopped with every controller thread after the test. Settings: the
+    :class:`~hybridwait.testing.ClusterSettings` given by indirect
+    parametrization, else :func:`fake_cluster_settings`.
+
+    Example::
+
+        def test_job(fake_cluster):
+            fake_cluster.cluster.crash_loop(image="bad:1")
+
+        @pytest.mark.parametrize("fake_cluster", [ClusterSettings(nodes=1, seed=7)],
+                                 indirect=True)
+        def test_one_node(fake_cluster):
+            assert fake_cluster.cluster.nodes == ["node-1"]
+    """
+    from hybridwait.testing.apiserver import FakeAPIServer
+    from hybridwait.testing.cluster import ClusterSettings
+
+    settings = getattr(request, "param", None)
+    if settings is None:
+        settings = fake_cluster_settings()
+    elif not isinstance(settings, ClusterSettings):
+        pytest.fail(f"fake_cluster: expected ClusterSettings, got {settings!r}")
+    with FakeAPIServer(cluster=settings) as srv:
         yield srv
 
 
