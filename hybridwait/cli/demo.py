@@ -43,9 +43,14 @@ _ENGINE_VERBS = ("get", "list", "watch", "discovery")
 # Simulated seconds per real second: pods start in 2-8 simulated seconds (0.2-0.8 s
 # real), so a rollout of a few hundred pods takes a few seconds.
 TIME_SCALE = 10.0
-# The api Deployment's progress deadline (simulated): with --chaos its crash-looping
-# rollout is reported Failed after this, about 4 s of real time.
+# The api Deployment's progress deadline (simulated), set with --chaos when its
+# image is rolled out: its crash-looping rollout is reported Failed after this,
+# about 4 s of real time. (Without --chaos the default 600 s applies, so a busy
+# machine cannot make a healthy rollout miss it.)
 API_PROGRESS_DEADLINE = 40
+# The web servers' shutdown grace period (simulated): an old pod is Terminating
+# this long (1 s of real time) before its kubelet deletes it.
+GRACE_PERIOD = 10
 WAIT_TIMEOUT = 120.0
 
 DEMO_FLAGS = FlagSet(
@@ -174,6 +179,7 @@ def _deployment(name: str, image: str, replicas: int, **spec: Any) -> dict[str, 
             "metadata": {"name": name, "labels": {"app": name}},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                      "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                         "terminationGracePeriodSeconds": GRACE_PERIOD,
                          "containers": [{"name": name, "image": image,
                                          "ports": [{"name": "http", "containerPort": 8080}],
                                          "envFrom": [{"configMapRef": {"name": "web-config"}}],
@@ -197,8 +203,7 @@ def app_manifests(pods: int) -> list[dict[str, Any]]:
          "spec": {"selector": {"app": "web"},
                   "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}},
         _deployment("web", "registry.example/web:1.0", pods),
-        _deployment("api", "registry.example/api:1.0", 3,
-                    progressDeadlineSeconds=API_PROGRESS_DEADLINE),
+        _deployment("api", "registry.example/api:1.0", 3),
         {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
          "spec": {"replicas": 3, "serviceName": "db",
                   "selector": {"matchLabels": {"app": "db"}},
@@ -233,12 +238,12 @@ def _apply(api_client: Any, manifests: list[dict[str, Any]]) -> None:
         create[m["kind"]](NAMESPACE, m)
 
 
-def _set_image(api_client: Any, name: str, image: str) -> None:
+def _set_image(api_client: Any, name: str, image: str, **spec: Any) -> None:
     from kubernetes import client
 
     client.AppsV1Api(api_client).patch_namespaced_deployment(
         name, NAMESPACE, {"spec": {"template": {"spec": {"containers": [
-            {"name": name, "image": image}]}}}})
+            {"name": name, "image": image}]}}, **spec}})
 
 
 # -- ground truth ----------------------------------------------------------------------
@@ -462,7 +467,8 @@ def run_demo(
                 if chaos:
                     srv.cluster.crash_loop(image="registry.example/api:2.0")
                 _set_image(writer, "web", "registry.example/web:2.0")
-                _set_image(writer, "api", "registry.example/api:2.0")
+                _set_image(writer, "api", "registry.example/api:2.0", **(
+                    {"progressDeadlineSeconds": API_PROGRESS_DEADLINE} if chaos else {}))
                 bar.note("rolling out web:2.0 and api:2.0" + (
                     " (api:2.0 crash-loops)" if chaos else ""))
                 rollout = [WaitOutcome("deployment/web", Expect.READY),
