@@ -78,27 +78,30 @@ def test_submit_returns_a_future_with_what_wait_returns(kube, engine):
     assert engine.pending() == 0
 
 
-def test_many_futures_run_on_a_few_engine_threads(kube, engine):
-    """200 pending futures: no thread per wait (watchers + sweeper + readers ≤ 4)."""
+def test_many_futures_run_on_a_few_engine_threads(fake_apiserver, kube):
+    """200 pending futures: no thread per wait (watchers + sweeper + reader ≤ 4),
+    and no GET while the shared watch is healthy."""
     n = 200
     for i in range(n):
         kube.pod(f"p{i}")
-    futs = [engine.submit(f"pod/p{i}", for_="condition=Ready", timeout=60) for i in range(n)]
-    _until(lambda: engine.stats()["polls"] >= n)  # every first check ran
-    peak = _engine_threads()
-    # one watch per scope (+ the first object's narrow one, stopping once the
-    # wide one has synced), one sweeper, one reader (it ends when idle)
-    assert len([t for t in peak if t.startswith("hybridwait-reader")]) <= 1
-    assert len([t for t in peak if t.startswith("hybridwait-sweeper")]) == 1
-    assert len([t for t in peak if t.startswith("hybridwait-watch")]) <= 2
-    assert len(peak) <= 4, peak
-    assert not any(f.done() for f in futs)
-    for i in range(n):
-        kube.ready(f"p{i}")
-    done, not_done = concurrent.futures.wait(futs, timeout=30)
-    assert not not_done
-    assert sorted(f.result()["metadata"]["name"] for f in done) == sorted(f"p{i}" for i in range(n))
-    assert engine.stats()["direct_gets"] == 0
+    with Engine(api_client=fake_apiserver.api_client(), poll_interval=30) as eng:
+        futs = [eng.submit(f"pod/p{i}", for_="condition=Ready", timeout=120) for i in range(n)]
+        _until(lambda: eng.stats()["polls"] >= n, timeout=30)  # every first check ran
+        peak = _engine_threads()
+        # one watch per scope (+ the first object's narrow one, stopping once the
+        # wide one has synced), one sweeper, one reader (it ends when idle)
+        assert len([t for t in peak if t.startswith("hybridwait-reader")]) <= 1, peak
+        assert len([t for t in peak if t.startswith("hybridwait-sweeper")]) == 1, peak
+        assert len([t for t in peak if t.startswith("hybridwait-watch")]) <= 2, peak
+        assert len(peak) <= 4, peak
+        assert not any(f.done() for f in futs)
+        for i in range(n):
+            kube.ready(f"p{i}")
+        done, not_done = concurrent.futures.wait(futs, timeout=60)
+        assert not not_done
+        names = sorted(f.result()["metadata"]["name"] for f in done)
+        assert names == sorted(f"p{i}" for i in range(n))
+        assert eng.stats()["direct_gets"] == 0, eng.stats()
 
 
 def test_bad_input_raises_at_submit_api_errors_arrive_through_the_future(kube, engine):
