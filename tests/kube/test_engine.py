@@ -472,3 +472,38 @@ def test_pure_polling_waits_run_on_the_sweeper_and_a_few_readers(fake_apiserver,
     assert names == sorted(f"q{i}" for i in range(50))
     assert not watchers
     assert 2 <= peak <= 4  # the sweeper + 1..3 readers
+
+
+def test_reader_pool_bounds_threads_logs_failures_and_ends_idle_threads(caplog):
+    """The pool behind a wait's blocking steps: at most `size` threads, a job that
+    raises is logged and the next jobs still run, idle threads end, close joins."""
+    from hybridwait.kube.readers import ReaderPool
+
+    pool = ReaderPool(size=2, idle=0.2)
+    gate = threading.Event()
+    ran: list[int] = []
+    lock = threading.Lock()
+
+    def job(i: int) -> None:
+        gate.wait(10)
+        with lock:
+            ran.append(i)
+
+    def bad() -> None:
+        raise RuntimeError("step bug")
+
+    with caplog.at_level(logging.ERROR, logger="hybridwait.kube.readers"):
+        assert pool.submit(bad)
+        for i in range(20):
+            assert pool.submit(lambda i=i: job(i))
+        _until(lambda: pool.threads == 2)
+        time.sleep(0.05)
+        assert pool.threads == 2  # never more than size, however many jobs queue
+        gate.set()
+        _until(lambda: len(ran) == 20)
+    assert any("step bug" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+    _until(lambda: pool.threads == 0)  # idle threads end on their own
+    assert pool.submit(lambda: ran.append(99))
+    _until(lambda: 99 in ran)
+    assert pool.close(timeout=2)
+    assert not pool.submit(lambda: None)  # closed: refused
