@@ -283,14 +283,24 @@ def test_a_job_past_its_active_deadline_fails_and_its_pods_go(
     cluster.cluster.crash_loop(image="slow")
     body = job("slow", image="slow", activeDeadlineSeconds=5)
     body["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    # 150 simulated s to stop: 3 real s at time_scale 50, generous for a busy machine
+    body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 150
     batch.create_namespaced_job("default", body)
+    # first FailureTarget, while its pod is terminating, then Failed once no pod
+    # is left terminating (as since 1.31)
+    target = wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"),
+                                               "FailureTarget")
+                        and stored(cluster, "batch/jobs", "slow"), what="FailureTarget")
+    assert condition(target, "Failed") is None
+    assert target["status"]["terminating"] == 1
     wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"), "Failed"),
                what="DeadlineExceeded")
-    failed = condition(stored(cluster, "batch/jobs", "slow"), "Failed")
+    assert not pods_of(cluster, "job-name", "slow")  # the pod went first
+    done = stored(cluster, "batch/jobs", "slow")
+    failed = condition(done, "Failed")
     assert failed is not None and failed["reason"] == "DeadlineExceeded"
     assert failed["message"] == "Job was active longer than specified deadline"
-    wait_until(cluster, lambda: not pods_of(cluster, "job-name", "slow"),
-               what="the active pod deleted")
+    assert done is not None and done["status"]["terminating"] == 0
 
 
 def test_a_suspended_job_makes_no_pods_until_resumed(cluster: FakeAPIServer,

@@ -4,7 +4,9 @@ pods replaced until ``backoffLimit`` is exceeded, ``activeDeadlineSeconds``,
 ``suspend``; the status a real controller writes: ``startTime``, ``active``,
 ``ready``, ``succeeded``, ``failed``, ``terminating``, then
 ``SuccessCriteriaMet`` + ``Complete`` with ``completionTime``, or
-``FailureTarget`` + ``Failed`` (``BackoffLimitExceeded``, ``DeadlineExceeded``).
+``FailureTarget`` + ``Failed`` (``BackoffLimitExceeded``, ``DeadlineExceeded``);
+as since 1.31, the terminal condition (``Complete``/``Failed``) only once no pod
+of the Job is terminating any more.
 
 Example::
 
@@ -121,15 +123,17 @@ class JobController(Controller):
                                        p["metadata"]["uid"])
                 active = []
                 conds = conditions_set(conds, "FailureTarget", "True", *failure)
-                conds = conditions_set(conds, "Failed", "True", *failure)
+                if not self._terminating(job):  # else: when the last one is gone
+                    conds = conditions_set(conds, "Failed", "True", *failure)
                 wake = None
             elif done:
+                message = "Reached expected number of succeeded pods"
                 conds = conditions_set(conds, "SuccessCriteriaMet", "True",
-                                       "CompletionsReached", "Reached expected number of "
-                                       "succeeded pods")
-                conds = conditions_set(conds, "Complete", "True", "CompletionsReached",
-                                       "Reached expected number of succeeded pods")
-                status["completionTime"] = now_rfc3339()
+                                       "CompletionsReached", message)
+                if not self._terminating(job):
+                    conds = conditions_set(conds, "Complete", "True", "CompletionsReached",
+                                           message)
+                    status["completionTime"] = now_rfc3339()
                 wake = None
             else:
                 remaining = (int(completions) - succeeded if completions is not None
@@ -142,7 +146,8 @@ class JobController(Controller):
             for c in conds:
                 c.setdefault("lastProbeTime", c["lastTransitionTime"])
         counts = {"active": len(active), "ready": sum(1 for p in active if is_ready(p)),
-                  "succeeded": succeeded, "failed": failed, "terminating": 0}
+                  "succeeded": succeeded, "failed": failed,
+                  "terminating": len(self._terminating(job))}
         for k, v in counts.items():
             if v or k in ("ready", "terminating"):
                 status[k] = v
@@ -155,6 +160,12 @@ class JobController(Controller):
             job["status"] = status
             self.client.update(JOBS, job, self.manager, status=True)
         return wake
+
+    def _terminating(self, job: dict[str, Any]) -> list[dict[str, Any]]:
+        """The Job's pods being deleted that have not finished yet."""
+        return [p for p in owned(self.client.items(PODS, job["metadata"]["namespace"]), job)
+                if p["metadata"].get("deletionTimestamp")
+                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
 
     def _create(self, job: dict[str, Any]) -> None:
         meta = job["metadata"]

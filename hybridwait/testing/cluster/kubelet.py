@@ -110,7 +110,9 @@ class Kubelet(Controller):
         status = pod.get("status") or {}
         if any("terminated" not in (cs.get("state") or {})
                for cs in status.get("containerStatuses") or []):
-            self._write(pod, self._finished(pod, 0))  # terminal phase, as since 1.27
+            # terminal phase, as since 1.27: a server stops cleanly on SIGTERM, a
+            # run-to-completion container cut short exits 143 (so the pod Failed)
+            self._write(pod, self._finished(pod, 143 if _runs_to_completion(pod) else 0))
         self.client.delete(PODS, str(pod["metadata"].get("namespace")),
                            str(pod["metadata"]["name"]), uid, grace_period=0)
         return None
