@@ -35,6 +35,7 @@ from hybridwait.testing.apiserver.openapi import (
     openapi_v3_group_version,
     openapi_v3_index,
 )
+from hybridwait.testing.apiserver.peers import PeerMonitor
 from hybridwait.testing.apiserver.records import RequestLog, RequestRecord
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
@@ -869,6 +870,7 @@ class Handler(BaseHTTPRequestHandler):
             app.watch.store.remove_watcher(stream.watcher)
             raise
         sink = _Sink(self.connection)
+        peer = self.server.peers.watch(self.connection, stream.peer_gone)
         try:
             stream.run(sink, opening, cursor)
         except DropStream:
@@ -877,6 +879,8 @@ class Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
             return 200
+        finally:
+            self.server.peers.forget(peer)
         if stream.stopped():
             self._cut()
             return 200
@@ -916,6 +920,8 @@ class ApiHTTPServer(HTTPServer):
         self._idle = threading.Condition(self._conn_lock)
         self._seq = itertools.count(1)
         super().__init__(address, Handler)
+        # One thread for the whole server notices closed watch clients at once.
+        self.peers = PeerMonitor(f"hybridwait-apiserver-peers-{self.server_address[1]}")
 
     def process_request(self, request: Any, client_address: Any) -> None:
         t = threading.Thread(target=self._serve_connection, args=(request, client_address),
@@ -981,6 +987,7 @@ class ApiHTTPServer(HTTPServer):
             t.join(max(0.0, deadline - time.monotonic()))
             if t.is_alive():
                 log.warning("connection thread %s did not stop in time", t.name)
+        self.peers.close()
 
 
 def _delete_query(query: dict[str, str], options: dict[str, Any]) -> dict[str, Any]:

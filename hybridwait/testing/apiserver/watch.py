@@ -32,7 +32,7 @@ from hybridwait.testing.apiserver.selectors import FieldSelector, LabelSelector
 from hybridwait.testing.apiserver.store import Event, Store, Watcher, encode_event
 from hybridwait.testing.apiserver.tables import WatchRender
 
-# Idle streams check this often whether their client went away.
+# How long a stall fault's loop sleeps between checks of its signals.
 LIVENESS_INTERVAL = 2.0
 MALFORMED_LINE = b"this is not json {\n"
 
@@ -94,6 +94,7 @@ class WatchStream:
         self._direct = False  # writers may send to the socket themselves
         self._pending = b""   # unsent tail of a frame a writer started
         self._broken = False
+        self._gone = False    # the client closed its connection (peer_gone)
 
     # -- filtering ---------------------------------------------------------------
     def _matches(self, obj: dict[str, Any]) -> bool:
@@ -167,6 +168,13 @@ class WatchStream:
                 return [self._expired(cursor, store.oldest_resumable())], None
             return [], cursor
 
+    def peer_gone(self) -> None:
+        """The client closed its connection: end the stream at once (called by
+        the server's one :class:`~hybridwait.testing.apiserver.peers.PeerMonitor`
+        thread, so an idle stream needs no periodic check)."""
+        self._gone = True
+        self.watcher.notify()
+
     def stopped(self) -> bool:
         """True once the server generation that opened this stream is stopping."""
         return self._stopping.is_set()
@@ -216,9 +224,8 @@ class WatchStream:
             now = time.monotonic()
             deadline = now + self.timeout if self.timeout else None
             next_bookmark = now + ctx.bookmark_interval if self.bookmarks else None
-            last_check = now
             wake = self.watcher.wake
-            while not self._stopping.is_set():
+            while not self._stopping.is_set() and not self._gone:
                 wake.clear()
                 with self._lock:
                     self._direct = False
@@ -246,15 +253,11 @@ class WatchStream:
                     if deadline is not None and now >= deadline:
                         return
                     self._direct = not self.watcher.signals
-                if now - last_check >= LIVENESS_INTERVAL:
-                    last_check = now
-                    if sink.peer_closed():
-                        return
-                wait_until = now + LIVENESS_INTERVAL
-                for t in (deadline, next_bookmark):
-                    if t is not None:
-                        wait_until = min(wait_until, t)
-                wake.wait(max(0.0, wait_until - now))
+                if self._gone:
+                    return
+                wait_until = min((t for t in (deadline, next_bookmark) if t is not None),
+                                 default=None)
+                wake.wait(None if wait_until is None else max(0.0, wait_until - now))
         finally:
             with self._lock:
                 self._direct = False
@@ -274,7 +277,7 @@ class WatchStream:
     def _stall(self) -> None:
         """Send nothing while a stall fault lasts (signals still apply)."""
         ctx = self.ctx
-        while not self._stopping.is_set():
+        while not self._stopping.is_set() and not self._gone:
             left = ctx.faults.stall_remaining()
             if left <= 0:
                 return
