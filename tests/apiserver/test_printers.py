@@ -6,12 +6,14 @@ column, wide ones with priority 1)."""
 from __future__ import annotations
 
 import datetime
+import random
 from typing import Any
 
 import pytest
 
 from hybridwait.testing import FakeAPIServer
 from hybridwait.testing.apiserver.printers import (
+    COLUMNS,
     format_selector,
     human_duration,
     pod_summary,
@@ -174,3 +176,27 @@ def test_roles_and_kinds_without_a_printer_get_name_and_created_at(
         assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Created At"]
         created = table["rows"][0]["cells"][1]
         assert datetime.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_no_printer_cell_fails_on_odd_objects() -> None:
+    """A Table must never be a 500: every cell of every printer gives a value for
+    objects with missing, null or wrongly typed fields (what a status writer or
+    a schema-less field can hold)."""
+    rnd = random.Random(0)
+    junk: list[Any] = [None, 1, "x", [], {}, [1, "a", None], {"a": 1}, True, 2.5,
+                       [{"name": 1}], {"type": 3}]
+    fields = ["metadata", "spec", "status", "data", "subsets", "ports", "endpoints", "type",
+              "involvedObject", "roleRef", "subjects", "webhooks", "conditions", "template",
+              "rules", "series", "count", "firstTimestamp", "lastTimestamp", "secrets"]
+
+    def odd(depth: int = 0) -> Any:
+        if depth > 3:
+            return rnd.choice(junk)
+        return {k: odd(depth + 1) if rnd.random() < 0.5 else rnd.choice(junk)
+                for k in rnd.sample(fields, 8)}
+
+    for _ in range(500):
+        obj = odd()
+        for cols in COLUMNS.values():
+            for c in cols:
+                c.cell(obj)
