@@ -54,6 +54,7 @@ from hybridwait.kube.resources import (
 from hybridwait.kube.sharing import WatchManager, WatchStatus
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.sweeper import Sweeper
+from hybridwait.kube.transform import Transform, drop_managed_fields
 from hybridwait.kube.transport import Transport
 from hybridwait.kube.wait import (
     ConditionTimeout,
@@ -111,6 +112,9 @@ class Engine:
     at most 4 threads for one namespace), 3 with ``watch=False`` (no watcher
     threads: the sweeper + 3 readers). They start on demand and end after a
     second idle.
+    ``transform`` (default :func:`~hybridwait.kube.transform.drop_managed_fields`):
+    what the cache keeps of each object, and so what waits return; None keeps
+    objects whole (see :mod:`hybridwait.kube.transform`).
     Durations may be seconds or ``datetime.timedelta``.
 
     Thread-safe for any number of calling threads. ``close()`` (or leaving a
@@ -140,7 +144,10 @@ class Engine:
         request_timeout: Duration = 10.0,
         watch_linger: Duration = 5.0,
         readers: int | None = None,
+        transform: Transform | None = drop_managed_fields,
     ) -> None:
+        if transform is not None and not callable(transform):
+            raise TypeError(f"transform must be a function or None, got {transform!r}")
         poll_interval = _seconds(poll_interval, "poll_interval", positive=True)
         stall_timeout = _seconds(stall_timeout, "stall_timeout", positive=True)
         tombstone_ttl = _seconds(tombstone_ttl, "tombstone_ttl", positive=True)
@@ -174,6 +181,7 @@ class Engine:
             stall_timeout=self.stall_timeout,
             clock=self.clock,
             linger=watch_linger,
+            transform=transform,
         )
         self._sweeper = Sweeper(self.clock)
         self._readers = ReaderPool(readers if readers is not None else (1 if watch else 3))

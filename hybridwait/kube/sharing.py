@@ -44,11 +44,14 @@ import enum
 import logging
 import threading
 import time
+from typing import Any
 
 from hybridwait.core import Clock, RealClock
 from hybridwait.kube.cache import Key, ObjectCache, ObjectKey, Scope, WaiterRegistry, as_key
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
+from hybridwait.kube.transform import Transform, drop_managed_fields
+from hybridwait.kube.transform import apply as _transform
 from hybridwait.kube.transport import Transport
 from hybridwait.kube.watcher import ScopeRead, Watcher, WatchStatus
 
@@ -82,8 +85,10 @@ class WatchManager:
         clock: Clock | None = None,
         widen_at: int = 2,
         linger: float = 5.0,
+        transform: Transform | None = drop_managed_fields,
     ) -> None:
         self.transport = transport
+        self.transform = transform
         self.cache = cache
         self.registry = registry
         self.stats = stats
@@ -112,6 +117,7 @@ class WatchManager:
             clock=self.clock,
             on_synced=self._synced,
             on_activity=self.reap,
+            transform=self.transform,
         )
         w.start()
         return w
@@ -219,6 +225,18 @@ class WatchManager:
         if (wide is not None and wide.pending) or (narrow is not None and narrow.pending):
             return Coverage.PENDING
         return Coverage.API
+
+    def transformed(self, rtype: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """``obj`` (read by a GET or a LIST outside the watches) as the watches
+        cache it: through the engine's transform (see
+        :mod:`hybridwait.kube.transform`; an
+        :class:`~hybridwait.kube.transform.Untransformable` if it failed).
+
+        Example::
+
+            mgr.transformed(rtype, pod)["metadata"].get("managedFields")   # None
+        """
+        return _transform(self.transform, obj, rtype.plural)
 
     def read_scope(self, key: Key, max_age: float) -> ScopeRead | None:
         """Degraded mode: read ``key``'s whole scope with one LIST shared by every

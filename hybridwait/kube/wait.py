@@ -61,6 +61,7 @@ from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.sharing import Coverage, WatchManager
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.sweeper import Sweeper
+from hybridwait.kube.transform import Untransformable
 from hybridwait.kube.transport import Transport
 
 __all__ = [
@@ -590,7 +591,7 @@ class Wait:
                 meta = item.get("metadata") or {}
                 t = Target(rtype, str(meta.get("namespace") or ""), str(meta.get("name")), cond)
                 if opts.watch:
-                    rt.cache.apply(t.key, item)
+                    rt.cache.apply(t.key, rt.watches.transformed(rtype, item))
                 targets.append(t)
         if not targets and not cond.absent_ok:
             raise NoMatchingResources()
@@ -622,6 +623,8 @@ class Wait:
             if obj is PENDING:
                 all_met = False
                 continue
+            if isinstance(obj, Untransformable):
+                raise obj.error  # the engine's transform failed on this object
             if not t.checked:
                 t.checked = True
                 if obj is None and not t.cond.absent_ok:
@@ -723,6 +726,7 @@ class Wait:
                 return _Read(PENDING, False)
             raise
         if self.opts.watch:
+            obj = rt.watches.transformed(t.rtype, obj)
             rt.cache.apply(t.key, obj)
         return _Read(obj, False)
 

