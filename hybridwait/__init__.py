@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from hybridwait.kube.status import ObjectStatus as ObjectStatus
     from hybridwait.kube.status import Status as Status
     from hybridwait.kube.status import object_status as object_status
+    from hybridwait.kube.transform import TransformError as TransformError
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ _LAZY = {
     "object_status": ("hybridwait.kube.status", "object_status"),
     "ObjectStatus": ("hybridwait.kube.status", "ObjectStatus"),
     "Status": ("hybridwait.kube.status", "Status"),
+    "TransformError": ("hybridwait.kube.transform", "TransformError"),
 }
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "Engine",
     "ObjectStatus",
     "Status",
+    "TransformError",
     "WaitFailed",
     "WaitResult",
     "conditions",
