@@ -333,3 +333,48 @@ def test_get_config_rbac_and_cluster_kinds(fake_apiserver: FakeAPIServer) -> Non
             "172.18.0.2", "<none>", "Debian", "6.1", "containerd://1.7"]])
     check(srv, ["events"], ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
           [[ANY_AGE, "Warning", "BackOff", "pod/web", "Back-off restarting failed container"]])
+
+
+def test_get_storage_policy_and_network_kinds(fake_apiserver: FakeAPIServer) -> None:
+    srv = fake_apiserver
+    create(srv, "/api/v1/persistentvolumes", {
+        "metadata": {"name": "pv1"},
+        "spec": {"capacity": {"storage": "5Gi"}, "accessModes": ["ReadOnlyMany", "ReadWriteOnce"],
+                 "hostPath": {"path": "/data"}, "storageClassName": "manual"}})
+    create(srv, "/apis/storage.k8s.io/v1/storageclasses", {
+        "metadata": {"name": "fast",
+                     "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "example.com/disk"})
+    ns = "namespaces/default"
+    create(srv, f"/apis/policy/v1/{ns}/poddisruptionbudgets", {
+        "metadata": {"name": "web"},
+        "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}}})
+    create(srv, f"/apis/autoscaling/v2/{ns}/horizontalpodautoscalers", {
+        "metadata": {"name": "web"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                    "name": "web"},
+                 "minReplicas": 2, "maxReplicas": 5,
+                 "metrics": [{"type": "Resource", "resource": {
+                     "name": "cpu", "target": {"type": "Utilization",
+                                               "averageUtilization": 50}}}]}})
+    create(srv, f"/apis/networking.k8s.io/v1/{ns}/networkpolicies", {
+        "metadata": {"name": "deny"}, "spec": {"podSelector": {}}})
+    create(srv, f"/apis/discovery.k8s.io/v1/{ns}/endpointslices", {
+        "metadata": {"name": "web-abc"}, "addressType": "IPv4", "ports": [{"port": 80}],
+        "endpoints": [{"addresses": ["10.0.0.1"]}, {"addresses": ["10.0.0.2"]}]})
+    check(srv, ["pv"], ["NAME", "CAPACITY", "ACCESS MODES", "RECLAIM POLICY", "STATUS", "CLAIM",
+                        "STORAGECLASS", "VOLUMEATTRIBUTESCLASS", "REASON", "AGE"],
+          [["pv1", "5Gi", "RWO,ROX", "Retain", "Pending", "", "manual", "<unset>", "",
+            ANY_AGE]])
+    check(srv, ["storageclasses"], ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE",
+                                    "ALLOWVOLUMEEXPANSION", "AGE"],
+          [["fast (default)", "example.com/disk", "Delete", "Immediate", "false", ANY_AGE]])
+    check(srv, ["pdb"], ["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS",
+                         "AGE"], [["web", "50%", "N/A", "0", ANY_AGE]])
+    check(srv, ["hpa"], ["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS",
+                         "AGE"],
+          [["web", "Deployment/web", "cpu: <unknown>/50%", "2", "5", "0", ANY_AGE]])
+    check(srv, ["networkpolicies"], ["NAME", "POD-SELECTOR", "AGE"],
+          [["deny", "<none>", ANY_AGE]])
+    check(srv, ["endpointslices"], ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"],
+          [["web-abc", "IPv4", "80", "10.0.0.1,10.0.0.2", ANY_AGE]])

@@ -268,6 +268,13 @@ def _pvc(obj: dict[str, Any]) -> None:
         spec.setdefault("volumeMode", "Filesystem")
 
 
+def _pv(obj: dict[str, Any]) -> None:
+    spec = _dict(obj, "spec")
+    if spec is not None:
+        spec.setdefault("persistentVolumeReclaimPolicy", "Retain")
+        spec.setdefault("volumeMode", "Filesystem")
+
+
 def _secret(obj: dict[str, Any]) -> None:
     obj.setdefault("type", "Opaque")
 
@@ -417,6 +424,7 @@ _BY_KEY = {
     "batch/jobs": _job,
     "batch/cronjobs": _cronjob,
     "/persistentvolumeclaims": _pvc,
+    "/persistentvolumes": _pv,
     "/secrets": _secret,
 }
 
