@@ -265,14 +265,17 @@ def test_statuses_report_each_watch_in_use(fake_apiserver, kube):
     mgr = WatchManager(t, ObjectCache(100), WaiterRegistry(), Stats(), linger=0)
     try:
         mgr.acquire(rtype, ("pods", "default", "a"))
-        _until(lambda: [s.healthy for s in mgr.statuses()] == [True])
+        # healthy (synced by its LIST) comes before the watch request is open
+        _until(lambda: [(s.healthy, s.state) for s in mgr.statuses()]
+               == [(True, State.WATCHING)], timeout=20.0)
         (st,) = mgr.statuses()
         assert (st.resource, st.namespace, st.name, st.wide) == ("pods", "default", "a", False)
         assert st.waiters == 1 and st.lists == 1 and st.state is State.WATCHING
         mgr.acquire(rtype, ("pods", "default", "b"))
         mgr.acquire(rtype, ("pods", "default", "b"))
         # the wide watch syncs, then the narrow one is retired
-        _until(lambda: [(s.wide, s.healthy) for s in mgr.statuses()] == [(True, True)])
+        _until(lambda: [(s.wide, s.healthy) for s in mgr.statuses()] == [(True, True)],
+               timeout=20.0)
         (wide,) = mgr.statuses()
         assert wide.name is None and wide.waiters == 3 and wide.resource_version
         mgr.release(rtype, ("pods", "default", "a"))
