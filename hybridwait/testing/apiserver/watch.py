@@ -86,7 +86,10 @@ class WatchStream:
         self.send_initial_events = send_initial_events
         self.render = render  # Table / PartialObjectMetadata events (None: the objects)
         self._filtered = bool(labels.requirements or fields.requirements)
-        self.watcher = Watcher(rt.key, self._offer)
+        self._key = rt.key
+        # Every event goes out as the store encoded it (no selector, no Table).
+        self._plain = render is None and not self._filtered
+        self.watcher = Watcher(self._key, self._offer)
         self._stopping = ctx.stopping  # this server generation's flag
         self._lock = threading.Lock()
         self._sink: Sink | None = None
@@ -102,10 +105,12 @@ class WatchStream:
 
     def _line(self, ev: Event) -> bytes | None:
         """The line this stream sends for ``ev`` (None: not for this stream)."""
-        if ev.key != self.rt.key:
+        if ev.key != self._key:
             return None
         if self.namespace is not None and ev.namespace != self.namespace:
             return None
+        if self._plain and ev.obj.get("apiVersion") == self.api_version:
+            return ev.line()  # the fan-out's common case, once per watcher per event
         type_ = ev.type
         if self._filtered:
             now = self._matches(ev.obj)
