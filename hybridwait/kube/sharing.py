@@ -25,7 +25,7 @@ wait for its wake-up) or ``"api"`` (no trustworthy watch: read the API).
 **Degraded mode.** While a namespace-wide watch cannot be trusted (its stream
 dropped, stalled or was refused, and has not proved live again), the waits of
 its scope do not GET their objects one by one: ``read_scope(key, max_age)``
-serves them all from one paged LIST of the scope, shared (at most two LISTs
+serves them all from one paged LIST of the scope, shared (at most four LISTs
 per ``max_age``, the waits' poll interval), and the watch resumes from that
 LIST's resourceVersion. A scope with one waited object (a narrow watch) still
 GETs that object.

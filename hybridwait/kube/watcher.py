@@ -837,12 +837,13 @@ class Watcher:
         """Bring the cache up to date for this watch's whole scope with one LIST,
         for waits that cannot trust the watch now (degraded mode; any thread; blocks).
 
-        Callers share it: a LIST that ended less than ``max_age / 2`` seconds
+        Callers share it: a LIST that ended less than ``max_age / 4`` seconds
         ago is reused (callers arriving while one is in flight queue behind it
-        and take its outcome), so the scope costs at most two LISTs per
-        ``max_age`` however many waits read it. Objects that changed wake their
+        and take its outcome), so the scope costs at most four LISTs per
+        ``max_age`` however many waits read it, and what a wait reads is at
+        most a quarter of its poll interval old. Objects that changed wake their
         waiters. A LIST that fails on any page stores nothing; its failure is
-        reused for a backoff (0.1 s doubling, at most ``max_age / 2``; the
+        reused for a backoff (0.1 s doubling, at most ``max_age / 4``; the
         server's ``Retry-After`` instead when it sent one), then the next read
         lists again from the first page. A successful LIST's resourceVersion is
         handed to the watch thread, which resumes watching from it instead of
@@ -857,7 +858,7 @@ class Watcher:
         with self._scope_lock:
             last = self._scope_last
             if last is not None:
-                reuse = max_age / 2 if last.ok else min(self._scope_retry, max_age / 2)
+                reuse = max_age / 4 if last.ok else min(self._scope_retry, max_age / 4)
                 if self.clock.since(last.at) < reuse:
                     return last
             self.stats.add("direct_gets")

@@ -199,3 +199,37 @@ def test_restart_keeps_the_control_plane_or_starts_it_again_on_an_empty_store() 
         wait_until(srv, lambda: len(srv.store.items("/nodes")) == 3, what="nodes re-created")
         assert srv.store.items("/pods") == []
     assert not _cluster_threads()
+
+
+def test_min_ready_seconds_follow_the_simulated_clock() -> None:
+    from kubernetes import client
+
+    from hybridwait.testing import FakeClock
+
+    clock = FakeClock()
+    settings = ClusterSettings(seed=1, clock=clock, create_delay=Span(1.0, 1.0))
+    with FakeAPIServer(cluster=settings) as srv:
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"},
+              "spec": {"replicas": 2, "minReadySeconds": 10,
+                       "selector": {"matchLabels": {"app": "web"}},
+                       "template": {"metadata": {"labels": {"app": "web"}}, "spec": {
+                           "containers": [{"name": "w", "image": "web"}]}}}}
+        client.AppsV1Api(srv.api_client()).create_namespaced_replica_set("default", rs)
+
+        def status() -> dict[str, Any]:
+            obj = srv.store.get("apps/replicasets", "default", "web") or {}
+            return dict(obj.get("status") or {})
+        wait_until(srv, lambda: len([p for p in pods_of(srv, "app", "web")
+                                     if (p.get("status") or {}).get("startTime")]) == 2,
+                   what="both pods ContainerCreating")
+        assert clock.wait_for_waiters(1, timeout=30.0)  # the kubelet's timer
+        clock.step(1.0)  # both start, Ready at once (no probe)
+        wait_until(srv, lambda: status().get("readyReplicas") == 2, what="2 Ready")
+        assert "availableReplicas" not in status()
+        assert clock.wait_for_waiters(1, timeout=30.0)  # the ReplicaSet's re-check
+        clock.step(9.5)
+        assert clock.wait_for_waiters(1, timeout=30.0)
+        assert "availableReplicas" not in status()
+        clock.step(0.5)  # 10 simulated seconds Ready
+        wait_until(srv, lambda: status().get("availableReplicas") == 2, what="2 available")
+        assert srv.cluster.now() == 11.0

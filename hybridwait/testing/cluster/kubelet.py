@@ -63,6 +63,7 @@ class Kubelet(Controller):
             uid = str(ev.obj["metadata"].get("uid"))
             self._next.pop(uid, None)
             self._next.pop(f"{uid}/terminating", None)
+            self.ctx.forget_pods(gone=uid)
             return
         if (ev.obj.get("spec") or {}).get("nodeName"):
             yield Ref(PODS, ev.namespace, ev.name)
@@ -73,6 +74,7 @@ class Kubelet(Controller):
         live = {str(p["metadata"].get("uid")) for p in pods}
         for key in [k for k in self._next if k.split("/", 1)[0] not in live]:
             del self._next[key]
+        self.ctx.forget_pods(live=live)
         return [Ref.of(PODS, p) for p in pods if (p.get("spec") or {}).get("nodeName")]
 
     def sync(self, ref: Ref) -> float | None:
@@ -200,8 +202,18 @@ class Kubelet(Controller):
     # -- statuses ------------------------------------------------------------------
     def _write(self, pod: dict[str, Any], status: dict[str, Any]) -> None:
         if status != pod.get("status"):
+            was = is_ready(pod)
             pod["status"] = status
-            self.client.update(PODS, pod, self.manager, status=True)
+            uid = str(pod["metadata"]["uid"])
+            changed = is_ready(pod) != was
+            if changed:  # recorded first: a controller may see the write at once
+                self.ctx.mark_ready(uid, not was)
+            try:
+                self.client.update(PODS, pod, self.manager, status=True)
+            except Exception:
+                if changed:
+                    self.ctx.mark_ready(uid, was)
+                raise
 
     @staticmethod
     def _names(pod: dict[str, Any]) -> str:

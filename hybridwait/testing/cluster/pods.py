@@ -138,13 +138,16 @@ def _parse_time(text: Any) -> datetime.datetime | None:
 
 
 def is_available(pod: dict[str, Any], min_ready_seconds: float, now_real: float,
-                 time_scale: float = 1.0) -> bool:
-    """Ready for at least ``min_ready_seconds`` simulated seconds (the Ready
-    condition's wall-clock ``lastTransitionTime`` times ``time_scale``)."""
+                 time_scale: float = 1.0, ready_for: float | None = None) -> bool:
+    """Ready for at least ``min_ready_seconds`` simulated seconds: ``ready_for``
+    (simulated seconds since the kubelet made it Ready, when known), else the
+    Ready condition's wall-clock ``lastTransitionTime`` times ``time_scale``."""
     if not is_ready(pod) or not is_active(pod):
         return False
     if min_ready_seconds <= 0:
         return True
+    if ready_for is not None:
+        return ready_for >= min_ready_seconds
     c = _condition(pod, "Ready")
     since = _parse_time((c or {}).get("lastTransitionTime"))
     return since is not None and (now_real - since.timestamp()) * time_scale >= min_ready_seconds

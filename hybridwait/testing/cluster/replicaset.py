@@ -12,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -23,7 +22,6 @@ from hybridwait.testing.cluster.pods import (
     controller_of,
     generated_name,
     is_active,
-    is_available,
     is_ready,
     label_selector,
     owned,
@@ -112,7 +110,6 @@ class ReplicaSetController(Controller):
         min_ready = float(spec.get("minReadySeconds") or 0)
         labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
         pods = [p for p in owned(self.client.items(PODS, ns), rs) if is_active(p)]
-        now_real = time.time()
         status = dict(rs.get("status") or {})
         new = {
             "replicas": len(pods),
@@ -120,8 +117,7 @@ class ReplicaSetController(Controller):
                 1 for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v
                                        for k, v in labels.items())),
             "readyReplicas": sum(1 for p in pods if is_ready(p)),
-            "availableReplicas": sum(1 for p in pods if is_available(p, min_ready, now_real,
-                                                                   self.ctx.settings.time_scale)),
+            "availableReplicas": sum(1 for p in pods if self.ctx.available(p, min_ready)),
             "observedGeneration": rs["metadata"].get("generation", 1),
         }
         for k, v in new.items():
@@ -141,8 +137,7 @@ class ReplicaSetController(Controller):
         if status != rs.get("status"):
             rs["status"] = status
             self.client.update(REPLICASETS, rs, self.manager, status=True)
-        waiting = new["readyReplicas"] - new["availableReplicas"]
-        return min_ready if waiting > 0 else None
+        return self.ctx.until_available(pods, min_ready)
 
 
 def _deletion_order(pod: dict[str, Any]) -> tuple[bool, str]:

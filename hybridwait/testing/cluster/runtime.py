@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any, ClassVar, NamedTuple
 
@@ -36,6 +37,7 @@ from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.store import Event, Store, Watcher, clone
 from hybridwait.testing.apiserver.subresources import Subresources
 from hybridwait.testing.cluster.faults import WorkloadFaults
+from hybridwait.testing.cluster.pods import is_active, is_available, is_ready
 from hybridwait.testing.cluster.settings import ClusterSettings
 
 __all__ = ["Client", "ClusterContext", "Controller", "Loop", "Ref"]
@@ -155,6 +157,9 @@ class ClusterContext:
         self.clock: Clock = settings.clock if settings.clock is not None else RealClock()
         self.fake_clock = settings.clock is not None
         self._t0 = self.clock.now()
+        # pod uid -> simulated time the kubelet made it Ready (entries go with the
+        # pod or its readiness), so minReadySeconds follows the simulated clock
+        self._ready_at: dict[str, float] = {}
 
     def now(self) -> float:
         """Simulated seconds since start (clock seconds times ``time_scale``)."""
@@ -163,6 +168,47 @@ class ClusterContext:
     def real(self, sim_seconds: float) -> float:
         """Clock seconds for ``sim_seconds`` of simulated time."""
         return sim_seconds / self.settings.time_scale
+
+    def mark_ready(self, uid: str, ready: bool) -> None:
+        """The kubelet made pod ``uid`` Ready (now) or not Ready (forget it)."""
+        if ready:
+            self._ready_at[uid] = self.now()
+        else:
+            self._ready_at.pop(uid, None)
+
+    def forget_pods(self, live: set[str] | None = None, gone: str | None = None) -> None:
+        """Drop readiness records of a deleted pod (``gone``) or of every pod not
+        in ``live`` (after a re-sync)."""
+        if gone is not None:
+            self._ready_at.pop(gone, None)
+        if live is not None:
+            for uid in [u for u in self._ready_at if u not in live]:
+                del self._ready_at[uid]
+
+    def available(self, pod: dict[str, Any], min_ready_seconds: float) -> bool:
+        """Ready (and not being deleted) for ``min_ready_seconds`` simulated seconds."""
+        return is_available(pod, min_ready_seconds, time.time(), self.settings.time_scale,
+                            self.ready_for(pod))
+
+    def until_available(self, pods: list[dict[str, Any]], min_ready_seconds: float
+                        ) -> float | None:
+        """Simulated seconds until the next of ``pods`` that is Ready but not yet
+        available becomes available (None: none is waiting)."""
+        out: float | None = None
+        for pod in pods:
+            if not is_ready(pod) or not is_active(pod) or self.available(
+                    pod, min_ready_seconds):
+                continue
+            since = self.ready_for(pod)
+            left = min_ready_seconds - since if since is not None else min_ready_seconds
+            out = left if out is None else min(out, left)
+        return None if out is None else max(out, 0.0)
+
+    def ready_for(self, pod: dict[str, Any]) -> float | None:
+        """Simulated seconds since the kubelet made ``pod`` Ready, or None when it
+        did not record it (a status written by someone else, a restart)."""
+        at = self._ready_at.get(str((pod.get("metadata") or {}).get("uid") or ""))
+        return None if at is None else self.now() - at
 
 
 class Controller:

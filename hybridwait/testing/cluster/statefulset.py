@@ -18,7 +18,6 @@ Example::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -26,7 +25,6 @@ from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.pods import (
     is_active,
-    is_available,
     is_ready,
     owned,
     pod_from_template,
@@ -157,15 +155,13 @@ class StatefulSetController(Controller):
         pods = [p for p in owned(self.client.items(PODS, sts["metadata"]["namespace"]), sts)
                 if is_active(p)]
         min_ready = float(spec.get("minReadySeconds") or 0)
-        now_real = time.time()
 
         def rev(p: dict[str, Any]) -> str:
             return str((p["metadata"].get("labels") or {}).get(REVISION_LABEL, ""))
         updated = sum(1 for p in pods if rev(p) == update_rev)
         current = sum(1 for p in pods if rev(p) == current_rev)
         ready = sum(1 for p in pods if is_ready(p))
-        available = sum(1 for p in pods if is_available(p, min_ready, now_real,
-                                                        self.ctx.settings.time_scale))
+        available = sum(1 for p in pods if self.ctx.available(p, min_ready))
         if updated == replicas == ready == len(pods):
             current_rev, current = update_rev, updated
         before = sts.get("status") or {}
@@ -184,4 +180,4 @@ class StatefulSetController(Controller):
         if status != before:
             sts["status"] = status
             self.client.update(STATEFULSETS, sts, self.manager, status=True)
-        return min_ready if ready > available else None
+        return self.ctx.until_available(pods, min_ready)
