@@ -134,7 +134,10 @@ class Report:
     worst_recovery: float = 0.0
     worst_over_base: float = 0.0  # lateness above max(P, S) + the refused reads' delays
     late_with_refusals: int = 0  # waits later than max(P, S) + READ_SLACK, within their bound
-    refused_reads: int = 0  # GETs of waited objects answered 429/5xx (request log)
+    refused_reads: int = 0  # GETs/LISTs of waited objects answered 429/5xx (request log)
+    # per round: the engine's API requests (GETs and LISTs of waits, watchers' LISTs
+    # and watch requests) per wait
+    requests_per_wait: list[float] = field(default_factory=list)
     request_log_gaps: int = 0  # request-log snapshots that may have missed records
     pool_full: int = 0  # urllib3 "Connection pool is full" warnings during the rounds
     by_path: Counter[str] = field(default_factory=Counter)
@@ -165,6 +168,7 @@ class Report:
             "worst_over_base_s": round(self.worst_over_base, 3),
             "late_with_refusals": self.late_with_refusals,
             "refused_reads": self.refused_reads,
+            "requests_per_wait": [round(x, 2) for x in self.requests_per_wait],
             "request_log_gaps": self.request_log_gaps,
             "pool_full_warnings": self.pool_full,
             "by_path": dict(self.by_path),
@@ -399,7 +403,9 @@ class Round:
         if len(recs) >= 10_000 and self._log_newest and recs[0].time > self._log_newest:
             self.report.request_log_gaps += 1
         for r in recs:
-            if r.verb == "get" and (r.status == 429 or r.status >= 500):
+            # a wait reads its object by GET, or (degraded mode: its watch is down)
+            # by the shared LIST of its namespace: both count as its refused reads
+            if r.verb in ("get", "list") and (r.status == 429 or r.status >= 500):
                 k = (r.time, r.path, r.status)
                 if k not in self._refused_seen:
                     self._refused_seen.add(k)
@@ -415,9 +421,10 @@ class Round:
         (0.1 s doubling) for a 5xx without one."""
         kind = "pods" if RESOURCE_BY_KIND[o.kind] == "pod" else "configmaps"
         path = f"/api/v1/namespaces/{o.ns}/{kind}/{o.name}"
+        scope = f"/api/v1/namespaces/{o.ns}/{kind}"
         total = 0.0
         backoff = RETRY_FIRST
-        for t, status in sorted(self.refused.get(path, ())):
+        for t, status in sorted([*self.refused.get(path, ()), *self.refused.get(scope, ())]):
             if not since <= t <= until:
                 continue
             if status == 429:
@@ -471,6 +478,10 @@ class Round:
             if stuck:
                 rep.missed.append(f"round {self.index}: {stuck} wait threads never returned")
             st = eng.stats()
+            used = st["direct_gets"] + st["lists"] + st["watches"]
+            rep.requests_per_wait.append(used / max(len(self.waits), 1))
+            self.log(f"  engine requests {used} for {len(self.waits)} waits "
+                     f"({used / max(len(self.waits), 1):.2f} per wait)")
             rep.by_path["watch"] += st["waits_by_watch"]
             rep.by_path["poll"] += st["waits_by_poll"]
         finally:
