@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import copy
 import datetime
 import json
 import marshal
@@ -301,7 +300,7 @@ class Api:
         fields (``applied``: by server-side apply, only those ``body`` sets)."""
         obj = self._check_body(rt, version, body)
         self.admission.decode(rt, version, obj, field_validation, warnings)
-        config = copy.deepcopy(obj) if applied else None
+        config = clone(obj) if applied else None
         if rt.key in REVIEW_KEYS:
             obj["status"] = review_status(rt)
             return obj  # reviews are answered, never stored
@@ -367,7 +366,7 @@ class Api:
             obj.pop("status", None)  # status is only written through the subresource
         initial = self.admission.defaulter.initial_status(rt, obj)
         if initial is not None:
-            obj["status"] = copy.deepcopy(initial)
+            obj["status"] = clone(initial)
         elif rt.key == CRD_KEY:
             spec = obj.get("spec") or {}
             names = dict(spec.get("names") or {})
@@ -520,7 +519,7 @@ class Api:
             self.admission.finish(rt, new, old, version)
             if rt.key == CRD_KEY:
                 self._validate_crd(new)
-                new["status"] = copy.deepcopy(old.get("status", {}))
+                new["status"] = clone(old.get("status", {}))
             if "generation" in old_meta and _spec_part(new) != _spec_part(old):
                 new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
         if not applied:
@@ -727,12 +726,12 @@ class Api:
         if old["metadata"].get("finalizers"):
             if old["metadata"].get("deletionTimestamp"):
                 return old
-            new = copy.deepcopy(old)
+            new = clone(old)
             new["metadata"]["deletionTimestamp"] = now_rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             self.store.write(rt.key, ns, name, new, "MODIFIED")
             return new
-        return self._remove(rt, ns, name, copy.deepcopy(old))
+        return self._remove(rt, ns, name, clone(old))
 
     def _remove(self, rt: ResourceType, ns: str, name: str, final: dict[str, Any]
                 ) -> dict[str, Any]:
@@ -754,13 +753,13 @@ class Api:
         for obj in self.store.items(key):
             meta = obj["metadata"]
             self.store.write(key, meta.get("namespace", ""), meta["name"],
-                             copy.deepcopy(obj), "DELETED")
+                             clone(obj), "DELETED")
         self.store.drop_key(key)
 
     def _delete_namespace(self, rt: ResourceType, name: str, old: dict[str, Any]
                           ) -> dict[str, Any]:
         if not old["metadata"].get("deletionTimestamp"):
-            new = copy.deepcopy(old)
+            new = clone(old)
             new["metadata"]["deletionTimestamp"] = now_rfc3339()
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             new["status"] = {"phase": "Terminating"}
@@ -782,7 +781,7 @@ class Api:
         for t in self.registry.all():
             if t.namespaced and self.store.count(t.key, ns):
                 return None
-        final = copy.deepcopy(nsobj)
+        final = clone(nsobj)
         self.store.write(NAMESPACE_KEY, "", ns, final, "DELETED")
         return final
 

@@ -30,7 +30,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Iterable
 from enum import Enum
@@ -44,6 +43,7 @@ from hybridwait.testing.apiserver.errors import (
     invalid,
 )
 from hybridwait.testing.apiserver.smp import SchemaNode
+from hybridwait.testing.apiserver.store import clone
 
 
 class Step(str, Enum):
@@ -471,21 +471,21 @@ def _merge_applied(live: Any, config: Any, schema: SchemaNode | None) -> Any:
     if isinstance(live, list) and isinstance(config, list) and schema is not None:
         items = schema.items()
         if schema.list_type == "map" and schema.list_keys:
-            out_list = [copy.deepcopy(e) for e in live]
+            out_list = [clone(e) for e in live]
             for e in config:
                 if not isinstance(e, dict):
-                    return copy.deepcopy(config)
+                    return clone(config)
                 ident = _element_key(e, schema.list_keys)
                 for i, cur in enumerate(out_list):
                     if isinstance(cur, dict) and _element_key(cur, schema.list_keys) == ident:
                         out_list[i] = _merge_applied(cur, e, items)
                         break
                 else:
-                    out_list.append(copy.deepcopy(e))
+                    out_list.append(clone(e))
             return out_list
         if schema.list_type == "set":
-            return list(live) + [copy.deepcopy(e) for e in config if e not in live]
-    return copy.deepcopy(config)
+            return list(live) + [clone(e) for e in config if e not in live]
+    return clone(config)
 
 
 # -- managedFields entries ---------------------------------------------------------------
@@ -637,7 +637,7 @@ class FieldTracker:
         manager, schema, api_version, now, has_status = write
         sub = manager.subresource
         applied = frozenset(_object_fields(config, schema, sub, has_status))
-        base: dict[str, Any] = copy.deepcopy(live) if live is not None else {}
+        base: dict[str, Any] = clone(live) if live is not None else {}
         entries = _parse_entries(base)
         ident = (manager.name, Operation.APPLY, sub)
         previous = next((e.fields for e in entries if e.ident == ident), frozenset())

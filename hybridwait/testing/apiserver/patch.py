@@ -9,16 +9,16 @@ Example::
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.store import clone
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
     """Apply RFC 7386 merge ``patch`` to ``target``; neither input is modified."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result: dict[str, Any] = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -124,7 +124,7 @@ def json_patch(target: Any, ops: Any) -> Any:
     """
     if not isinstance(ops, list):
         raise bad_request("json patch: the patch must be a JSON array of operations")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise bad_request("json patch: every operation needs 'op' and 'path'")
@@ -134,19 +134,19 @@ def json_patch(target: Any, ops: Any) -> Any:
         if kind in ("add", "replace", "test") and "value" not in op:
             raise bad_request(f"json patch: {kind!r} needs 'value'")
         if kind == "add":
-            doc = _add(doc, path, copy.deepcopy(op["value"]))
+            doc = _add(doc, path, clone(op["value"]))
         elif kind == "remove":
             doc = _remove(doc, path)
         elif kind == "replace":
             _get(doc, path)
-            doc = _add(_remove(doc, path), path, copy.deepcopy(op["value"])) if _pointer(
+            doc = _add(_remove(doc, path), path, clone(op["value"])) if _pointer(
                 path
-            ) else copy.deepcopy(op["value"])
+            ) else clone(op["value"])
         elif kind in ("move", "copy"):
             src = op.get("from")
             if not isinstance(src, str):
                 raise bad_request(f"json patch: {kind!r} needs 'from'")
-            value = copy.deepcopy(_get(doc, src))
+            value = clone(_get(doc, src))
             if kind == "move":
                 doc = _remove(doc, src)
             doc = _add(doc, path, value)

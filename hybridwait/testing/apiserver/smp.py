@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import copy
 import functools
 from collections.abc import Mapping
 from enum import Enum
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple
 
 from hybridwait.testing.apiserver import schema
 from hybridwait.testing.apiserver.errors import StatusError, bad_request
+from hybridwait.testing.apiserver.store import clone
 
 Definitions = Mapping[str, dict[str, Any]]
 
@@ -182,7 +182,7 @@ def _merge_map(original: dict[str, Any], patch: dict[str, Any],
     if directive is Directive.REPLACE:
         replaced: dict[str, Any] = _strip(patch)
         return replaced
-    result = copy.deepcopy(original)
+    result = clone(original)
     retain = patch.get(RETAIN_KEYS)
     if retain is not None and (not isinstance(retain, list)
                                or not all(isinstance(k, str) for k in retain)):
@@ -254,7 +254,7 @@ def _merge_list(original: list[Any], patch: list[Any], schema: SchemaNode | None
     for v in patch:
         if v.get(PATCH) == Directive.REPLACE.value:
             return [_strip(e) for e in patch if e.get(PATCH) != Directive.REPLACE.value]
-    result = [copy.deepcopy(e) for e in original]
+    result = clone(original)
     for elem in patch:
         if key not in elem:
             raise bad_request(f"map: {elem} does not contain declared merge key: {key}")
@@ -332,7 +332,7 @@ def _strip(value: Any) -> Any:
         return out
     if isinstance(value, list):
         return [_strip(v) for v in value if not _is_directive_only(v)]
-    return copy.deepcopy(value)
+    return value if isinstance(value, (str, int, float, bool, type(None))) else clone(value)
 
 
 @functools.lru_cache(maxsize=256)
