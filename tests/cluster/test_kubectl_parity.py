@@ -261,3 +261,34 @@ def test_kubectl_delete_cascade_foreground_orphan_and_a_terminating_pod(
     # its ReplicaSet replaced it at once (a terminating pod is not counted)
     ok("wait", "--for=jsonpath={.status.readyReplicas}=2", "rs", "-l", "app=orphaned",
        "--timeout=60s")
+
+
+def test_kubectl_rollout_history_and_undo_of_a_statefulset(srv: FakeAPIServer) -> None:
+    def ok(*args: str) -> str:
+        p = kubectl(srv, *args)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    _apps(srv).create_namespaced_stateful_set("default", {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": {
+                     "terminationGracePeriodSeconds": 2,
+                     "containers": [{"name": "db", "image": "pg:1"}]}}}})
+    ok("rollout", "status", "statefulset/db", "--timeout=60s")
+    ok("set", "image", "statefulset/db", "db=pg:2")
+    ok("rollout", "status", "statefulset/db", "--timeout=60s")
+
+    def revisions() -> list[str]:
+        out = ok("rollout", "history", "statefulset/db").splitlines()
+        assert out[1].split() == ["REVISION", "CHANGE-CAUSE"], out
+        return [ln.split()[0] for ln in out[2:] if ln.strip()]
+    assert revisions() == ["1", "2"]
+    assert ok("rollout", "undo", "statefulset/db").strip() == "statefulset.apps/db rolled back"
+    ok("rollout", "status", "statefulset/db", "--timeout=60s")
+    assert revisions() == ["2", "3"]  # revision 1 came back as 3
+    assert ok("get", "sts", "db", "-o", "jsonpath={.spec.template.spec.containers[0].image} "
+              "{.status.updatedReplicas}") == "pg:1 2"
+    owners = ok("get", "controllerrevisions", "-o",
+                "jsonpath={.items[*].metadata.ownerReferences[0].name}").split()
+    assert owners == ["db", "db"]
