@@ -601,7 +601,9 @@ class Api:
             # Decoding prunes ``obj`` (it is ``patched``) in place, but a decode error
             # shows the patch and its result as they were: keep their bytes
             # (marshal's dump alone costs a fraction of a copy).
-            before = b"" if ctype == APPLY_PATCH else marshal.dumps((doc, patched))
+            before = b""
+            if ctype != APPLY_PATCH:
+                before = marshal.dumps((doc, patched))
             try:
                 return self._update_locked(rt, ns, name, obj, subresource, dry_run,
                                            field_validation=field_validation,
