@@ -292,3 +292,28 @@ def test_kubectl_rollout_history_and_undo_of_a_statefulset(srv: FakeAPIServer) -
     owners = ok("get", "controllerrevisions", "-o",
                 "jsonpath={.items[*].metadata.ownerReferences[0].name}").split()
     assert owners == ["db", "db"]
+
+
+def test_kubectl_rollout_history_and_undo_of_a_daemonset(srv: FakeAPIServer) -> None:
+    def ok(*args: str) -> str:
+        p = kubectl(srv, *args)
+        assert p.returncode == 0, (args, p.stderr)
+        return p.stdout
+
+    _apps(srv).create_namespaced_daemon_set("default", {
+        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent"},
+        "spec": {"selector": {"matchLabels": {"app": "agent"}},
+                 "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {
+                     "terminationGracePeriodSeconds": 2,
+                     "containers": [{"name": "agent", "image": "agent:1"}]}}}})
+    ok("rollout", "status", "daemonset/agent", "--timeout=60s")
+    ok("set", "image", "daemonset/agent", "agent=agent:2")
+    ok("rollout", "status", "daemonset/agent", "--timeout=60s")
+    history = ok("rollout", "history", "daemonset/agent").splitlines()[2:]
+    assert [ln.split()[0] for ln in history if ln.strip()] == ["1", "2"]
+    assert ok("rollout", "undo", "daemonset/agent").strip() == "daemonset.apps/agent rolled back"
+    ok("rollout", "status", "daemonset/agent", "--timeout=60s")
+    images = ok("get", "pods", "-l", "app=agent", "-o", "jsonpath={range .items[*]}"
+                "{.spec.containers[0].image} {.metadata.deletionTimestamp}{\"\\n\"}{end}")
+    assert sorted(ln.split()[0] for ln in images.splitlines()
+                  if len(ln.split()) == 1) == ["agent:1"] * 3

@@ -2,7 +2,8 @@
 labels match the template's ``nodeSelector`` (pods get ``nodeName`` directly,
 and tolerate the not-ready/unreachable taints as a real DaemonSet's do);
 ``RollingUpdate`` replaces old pods one node at a time (``maxUnavailable``),
-``OnDelete`` leaves them. Status: ``currentNumberScheduled``,
+``OnDelete`` leaves them; one ControllerRevision per template
+(:mod:`.revisions`). Status: ``currentNumberScheduled``,
 ``numberMisscheduled``, ``desiredNumberScheduled``, ``numberReady``,
 ``observedGeneration``, ``updatedNumberScheduled``, ``numberAvailable``,
 ``numberUnavailable``.
@@ -27,6 +28,7 @@ from hybridwait.testing.cluster.pods import (
     template_hash,
 )
 from hybridwait.testing.cluster.replicaset import owner_refs_for
+from hybridwait.testing.cluster.revisions import record_revision
 from hybridwait.testing.cluster.runtime import NODES, PODS, Controller, Ref
 
 __all__ = ["DaemonSetController"]
@@ -69,6 +71,8 @@ class DaemonSetController(Controller):
             return None
         spec = ds.get("spec") or {}
         thash = template_hash(spec.get("template") or {})
+        revision = f"{ref.name}-{thash}"
+        record_revision(self.client, ds, revision, revision, self.manager)
         nodes = self._nodes(ds)
         pods = [p for p in owned(self.client.items(PODS, ref.namespace), ds) if is_active(p)]
         by_node: dict[str, list[dict[str, Any]]] = {}

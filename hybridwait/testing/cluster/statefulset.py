@@ -30,20 +30,18 @@ from hybridwait.testing.cluster.pods import (
     is_active,
     is_ready,
     owned,
-    owner_ref,
     pod_from_template,
     template_hash,
 )
 from hybridwait.testing.cluster.replicaset import owner_refs_for
+from hybridwait.testing.cluster.revisions import record_revision
 from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
 
 __all__ = ["StatefulSetController"]
 
 STATEFULSETS = "apps/statefulsets"
 CLAIMS = "/persistentvolumeclaims"
-REVISIONS = "apps/controllerrevisions"
 REVISION_LABEL = "controller-revision-hash"
-HASH_LABEL = "controller.kubernetes.io/hash"
 
 
 def _ordinal(pod: dict[str, Any], name: str) -> int:
@@ -75,7 +73,8 @@ class StatefulSetController(Controller):
         name = ref.name
         replicas = int(spec.get("replicas", 1))
         update_rev = f"{name}-{template_hash(spec.get('template') or {})}"
-        self._record_revision(sts, update_rev)
+        current = (sts.get("status") or {}).get("currentRevision") or update_rev
+        record_revision(self.client, sts, update_rev, str(current), self.manager)
         status = sts.get("status") or {}
         current_rev = status.get("currentRevision") or update_rev
         pods = {_ordinal(p, name): p for p in owned(self.client.items(PODS, ref.namespace), sts)}
@@ -111,40 +110,6 @@ class StatefulSetController(Controller):
                 if not _running_ready(pod):
                     break
         return self._status(sts, update_rev, current_rev)
-
-    def _record_revision(self, sts: dict[str, Any], update_rev: str) -> None:
-        """Keep ``update_rev`` as the newest ControllerRevision of ``sts`` and
-        prune the oldest beyond ``revisionHistoryLimit`` (not the current one)."""
-        meta = sts["metadata"]
-        ns = str(meta["namespace"])
-        revs = list(owned(self.client.items(REVISIONS, ns), sts))
-        top = max((int(r.get("revision") or 0) for r in revs), default=0)
-        mine = next((r for r in revs if r["metadata"]["name"] == update_rev), None)
-        if mine is None:
-            template = (sts.get("spec") or {}).get("template") or {}
-            labels = {**(((sts.get("spec") or {}).get("selector") or {}).get("matchLabels")
-                         or {}), HASH_LABEL: update_rev[len(meta["name"]) + 1:]}
-            body = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
-                    "metadata": {"name": update_rev, "namespace": ns, "labels": labels,
-                                 "ownerReferences": [owner_ref(sts)]},
-                    "data": {"spec": {"template": {**template, "$patch": "replace"}}},
-                    "revision": top + 1}
-            try:
-                self.client.create(REVISIONS, ns, body, self.manager)
-            except StatusError as err:
-                if err.code != 409:
-                    raise
-        elif int(mine.get("revision") or 0) < top:  # rolled back to it: the newest now
-            fresh = self.client.get(REVISIONS, ns, update_rev)
-            if fresh is not None:
-                fresh["revision"] = top + 1
-                self.client.update(REVISIONS, fresh, self.manager)
-        limit = int((sts.get("spec") or {}).get("revisionHistoryLimit", 10))
-        current = ((sts.get("status") or {}).get("currentRevision")) or update_rev
-        old = sorted((r for r in revs if r["metadata"]["name"] not in (update_rev, current)),
-                     key=lambda r: int(r.get("revision") or 0))
-        for r in old[:max(0, len(old) - limit)]:
-            self.client.delete(REVISIONS, ns, r["metadata"]["name"], r["metadata"]["uid"])
 
     @staticmethod
     def _partition(sts: dict[str, Any]) -> int:
