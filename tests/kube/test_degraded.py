@@ -36,6 +36,7 @@ def _wide_unhealthy(eng: Engine) -> bool:
     return bool(rows) and not any(s.healthy for s in rows)
 
 
+@pytest.mark.timeout(300)  # the watch's own recovery follows client-go's backoff (30 s cap)
 def test_outage_costs_one_list_per_scope_per_interval_not_a_get_per_wait(
     fake_apiserver: Any, kube: Any
 ) -> None:
