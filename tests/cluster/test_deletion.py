@@ -186,3 +186,25 @@ def test_custom_resources_defined_after_start_are_garbage_collected(
     wait_until(cluster, lambda: stored(cluster, "/configmaps", "w-config") is None
                and stored(cluster, "example.com/widgets", "child") is None,
                what="both dependents collected")
+
+
+def test_a_namespace_is_terminating_until_its_running_pods_have_stopped(
+        cluster: FakeAPIServer, core: Any) -> None:
+    core.create_namespace({"metadata": {"name": "team"}})
+    core.create_namespaced_pod("team", {"metadata": {"name": "p"}, "spec": {
+        "containers": [{"name": "c", "image": "x"}]}})
+    wait_until(cluster, lambda: ((cluster.store.get("/pods", "team", "p") or {})
+                                 .get("status") or {}).get("phase") == "Running",
+               what="the pod running")
+    seen = _Deletions(cluster, ("/namespaces", "/pods"))
+    try:
+        core.delete_namespace("team")
+        ns = cluster.store.get("/namespaces", "", "team")
+        pod = cluster.store.get("/pods", "team", "p")
+        assert ns is not None and ns["status"]["phase"] == "Terminating"
+        assert pod is not None and pod["metadata"]["deletionGracePeriodSeconds"] == 30
+        wait_until(cluster, lambda: cluster.store.get("/namespaces", "", "team") is None,
+                   what="the namespace deleted")
+    finally:
+        seen.close()
+    assert seen.order.index("Pod/p") < seen.order.index("Namespace/team"), seen.order

@@ -771,7 +771,12 @@ class Api:
             if not t.namespaced:
                 continue
             for obj in self.store.items(t.key, name):
-                self._delete_one(t, name, obj["metadata"]["name"], obj)
+                grace = (self._pod_grace(obj, {}) if t.key == "/pods" and self.graceful_pods
+                         else 0)  # running pods stop first, as the namespace controller's
+                if grace > 0:
+                    self._delete_gracefully(t, name, obj["metadata"]["name"], obj, grace)
+                else:
+                    self._delete_one(t, name, obj["metadata"]["name"], obj)
         return self._maybe_finish_namespace(name) or old
 
     def _maybe_finish_namespace(self, ns: str) -> dict[str, Any] | None:
