@@ -135,6 +135,25 @@ def test_services_get_endpoints_and_an_endpoint_slice_of_ready_pods(
     (sl,) = [s for s in cluster.store.items("discovery.k8s.io/endpointslices", "default")
              if s["metadata"]["labels"].get("kubernetes.io/service-name") == "web"]
     assert all(e["conditions"]["ready"] for e in sl["endpoints"])
+    # a pod being deleted leaves Endpoints at once but stays in the slice as
+    # terminating (still serving) until it is gone
+    victim = pods_of(cluster, "app", "web")[0]["metadata"]["name"]
+    core.delete_namespaced_pod(victim, "default", grace_period_seconds=100)  # 2 s real
+
+    def entry() -> dict[str, Any] | None:
+        for s in cluster.store.items("discovery.k8s.io/endpointslices", "default"):
+            for e in s.get("endpoints") or []:
+                if e["targetRef"]["name"] == victim:
+                    return dict(e)
+        return None
+    terminating = wait_until(cluster, lambda: (e := entry()) is not None
+                             and e["conditions"]["terminating"] and e, what="terminating")
+    assert terminating["conditions"] == {"ready": False, "serving": True, "terminating": True}
+    ep = stored(cluster, "/endpoints", "web") or {}
+    assert victim not in [a["targetRef"]["name"] for sub in ep.get("subsets") or []
+                          for a in (sub.get("addresses") or []) + (
+                              sub.get("notReadyAddresses") or [])]
+    wait_until(cluster, lambda: entry() is None, what="the pod gone from the slice")
 
 
 def test_every_namespace_gets_its_default_service_account(

@@ -1,7 +1,7 @@
 """Endpoints and EndpointSlices for Services with a selector: the pods the
 selector matches that have an IP, Ready ones under ``addresses`` and the rest
 under ``notReadyAddresses`` (an EndpointSlice endpoint's ``ready``/``serving``
-conditions), with ports resolved from ``targetPort`` (a number or a named
+conditions; a pod being deleted only in the slice, ``terminating``), with ports resolved from ``targetPort`` (a number or a named
 container port).
 
 Example::
@@ -71,8 +71,10 @@ class EndpointsController(Controller):
         sel = _selector(svc)
         if sel is None:
             return None
+        # terminating pods (not finished) stay in the slice, not in Endpoints
         pods = [p for p in self.client.items(PODS, ref.namespace)
-                if sel.matches(p) and is_active(p) and (p.get("status") or {}).get("podIP")]
+                if sel.matches(p) and (p.get("status") or {}).get("podIP")
+                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
         ports_spec = [p for p in (svc.get("spec") or {}).get("ports") or []
                       if isinstance(p, dict)]
         ports = []
@@ -84,7 +86,7 @@ class EndpointsController(Controller):
                     if p.get("name"):
                         entry["name"] = p["name"]
                     ports.append(entry)
-        self._endpoints(svc, pods, ports)
+        self._endpoints(svc, [p for p in pods if is_active(p)], ports)
         self._slice(svc, pods, ports)
         return None
 
@@ -117,8 +119,9 @@ class EndpointsController(Controller):
         meta = svc["metadata"]
         name = f"{meta['name']}-{template_hash(meta['uid'])[:5]}"
         endpoints = [{"addresses": [p["status"]["podIP"]],
-                      "conditions": {"ready": is_ready(p), "serving": is_ready(p),
-                                     "terminating": False},
+                      "conditions": {"ready": is_ready(p) and is_active(p),
+                                     "serving": is_ready(p),
+                                     "terminating": bool(p["metadata"].get("deletionTimestamp"))},
                       "nodeName": p["spec"].get("nodeName"),
                       "targetRef": {"kind": "Pod", "namespace": meta["namespace"],
                                     "name": p["metadata"]["name"],
