@@ -464,7 +464,9 @@ def machine() -> str:
 def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str],
            ttfw: dict[str, list[float]] | None = None) -> str:
     rtable, _ = ratios(runs)
-    cmd = "python3 tests/benchmarks/bench_compare.py" + ("".join(f" {a}" for a in argv))
+    base = "python3 tests/benchmarks/bench_compare.py"
+    cmd = base + "".join(f" {a}" for a in argv)
+    cmd = cmd.replace(" + ", f"`, then (`--merge`) `{base} ")
     errs = [f"- {LABELS[r['contender']]} N={r['n']} repeat {r['repeat']}: "
             f"{r['errors']} failed waits, e.g. {r['error_sample'][:1]}"
             for r in runs if r["errors"]]
@@ -488,7 +490,8 @@ def report(runs: list[dict[str, Any]], args: argparse.Namespace, argv: list[str]
         "",
         against_best(runs),
         "",
-        *([f"Time to first wait ({args.ttfw_repeats} runs each, interleaved): a fresh process "
+        *([f"Time to first wait ({min(map(len, ttfw.values()))} runs each, interleaved): "
+           "a fresh process "
            "that imports, connects and waits on a pod that is already Ready, wall time to its "
            "exit:", "", ttfw_table(ttfw), ""] if ttfw else []),
         "![latency and requests per wait](img/benchmarks.png)",
@@ -517,6 +520,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--img", default=str(ROOT / "docs" / "img" / "benchmarks.png"))
     ap.add_argument("--raw", default=str(ROOT / "docs" / "img" / "benchmarks-raw.json"))
     ap.add_argument("--no-doc", action="store_true", help="print only; write no file")
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the runs in --raw of every (contender, N) not run now, and "
+                         "report them together with this run's")
     raw_argv = sys.argv[1:] if argv is None else argv
     args = ap.parse_args(raw_argv)
     if args.quick:
@@ -558,6 +564,14 @@ def main(argv: list[str] | None = None) -> int:
                           flush=True)
     finally:
         bench.close()
+    argv_note = raw_argv
+    if args.merge and Path(args.raw).exists():
+        old = json.loads(Path(args.raw).read_text(encoding="utf-8"))
+        ran = {(r["contender"], r["n"]) for r in runs}
+        kept = [r for r in old["runs"] if (r["contender"], r["n"]) not in ran]
+        runs = kept + runs
+        ttfw = ttfw or old.get("ttfw_s")
+        argv_note = [*old.get("argv", []), "+", *raw_argv]
     print()
     print(table(runs))
     print()
@@ -566,11 +580,11 @@ def main(argv: list[str] | None = None) -> int:
     print(against_best(runs))
     if not args.no_doc:
         Path(args.raw).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.raw).write_text(json.dumps({"argv": raw_argv, "machine": machine(),
+        Path(args.raw).write_text(json.dumps({"argv": argv_note, "machine": machine(),
                                               "ttfw_s": ttfw, "runs": runs}, indent=1),
                                   encoding="utf-8")
         plot(runs, Path(args.img))
-        write_section(Path(args.doc), "results", report(runs, args, raw_argv, ttfw))
+        write_section(Path(args.doc), "results", report(runs, args, argv_note, ttfw))
         print(f"\nwrote {args.doc}, {args.img}, {args.raw}")
     return 0
 

@@ -15,7 +15,9 @@ JSON line with what it measured about itself:
   kubectl) from just before the first wait started to the end;
 - ``peak_threads``: peak OS threads (``/proc``; the sampler thread excluded),
   ``base_threads`` before the first wait; for kubectl the sum over live children;
-- ``peak_rss_kb`` (``ru_maxrss``; for kubectl the peak sum of the children's
+- ``peak_rss_kb`` (``VmHWM``, this process's own high-water mark: not
+  ``ru_maxrss``, which on Linux keeps the RSS of the parent it was forked from
+  across ``exec``; for kubectl the peak sum of the children's
   RSS) and ``base_rss_kb`` after the imports;
 - ``extra``: contender-specific figures (hybridwait: ``eng.stats()``; with
   ``--trace``, ``stages``: per pod, the instants its Ready event passed each
@@ -127,8 +129,10 @@ class Run:
     def failed(self, name: str, exc: BaseException) -> None:
         self.errors[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
 
-    def threads(self, one: Callable[[str], None]) -> Callable[[], None]:
-        """Start one daemon thread per name running ``one(name)``; return a joiner."""
+    def threads(self, one: Callable[[str], None],
+                started: Callable[[], None] | None = None) -> Callable[[], None]:
+        """Start one daemon thread per name running ``one(name)``; return a joiner.
+        ``started()`` (if given) blocks until the library has begun every wait."""
 
         def body(name: str) -> None:
             try:
@@ -142,6 +146,8 @@ class Run:
               for n in self.names]
         for t in ts:
             t.start()
+        if started is not None:
+            started()
         ready()
         deadline = time.monotonic() + self.args.timeout
 
@@ -257,17 +263,26 @@ def run_hybridwait(run: Run, watch: bool, futures: bool = False) -> None:
     # where it is reported (in the comparison it would hold the GIL 50 times a
     # second, for ~0.3 ms at 1,000 threads, and add to hybridwait's tail alone)
     run.sampler.count_library_threads = run.args.scale
+
+    def started() -> None:
+        # READY only once every wait has made its first check (its begin step runs
+        # on the engine's readers: thousands submitted at once take a moment), so
+        # no write lands before the wait it is meant for has started
+        deadline = time.monotonic() + 300.0
+        while eng.stats()["polls"] < run.args.n and time.monotonic() < deadline:
+            time.sleep(0.01)
+
     if futures:
-        _run_futures(run, eng)
+        _run_futures(run, eng, started)
     else:
-        join = run.threads(one)
+        join = run.threads(one, started)
         join()
     run.extra["stats"] = eng.stats()
     run.extra["engine_threads_peak"] = run.sampler.peak_library_threads
     eng.close()
 
 
-def _run_futures(run: Run, eng: Any) -> None:
+def _run_futures(run: Run, eng: Any, started: Callable[[], None]) -> None:
     """One ``eng.submit`` future per pod (no caller thread); the wake instant is
     when the future's done-callback ran."""
     left = threading.Semaphore(0)
@@ -285,6 +300,7 @@ def _run_futures(run: Run, eng: Any) -> None:
         fut = eng.submit(f"pod/{name}", for_="condition=Ready", namespace=run.ns,
                          timeout=run.args.timeout)
         fut.add_done_callback(lambda f, n=name: done(n, f))
+    started()
     ready()
     deadline = time.monotonic() + run.args.timeout + 5.0
     for _ in run.names:
@@ -444,7 +460,7 @@ def main() -> int:
     run.sampler.stop()
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-    peak_rss = ru1.ru_maxrss
+    peak_rss = _status_field("self", "VmHWM:")
     if c == "kubectl":
         ch = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu += ch.ru_utime + ch.ru_stime
