@@ -1,8 +1,8 @@
 """Endpoints and EndpointSlices for Services with a selector: the pods the
 selector matches that have an IP, Ready ones under ``addresses`` and the rest
 under ``notReadyAddresses`` (an EndpointSlice endpoint's ``ready``/``serving``
-conditions; a pod being deleted only in the slice, ``terminating``), with ports resolved from ``targetPort`` (a number or a named
-container port).
+conditions; a pod being deleted only in the slice, ``terminating``), with
+ports resolved from ``targetPort`` (a number or a named container port).
 
 Example::
 
