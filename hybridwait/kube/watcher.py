@@ -844,7 +844,7 @@ class Watcher:
         most a quarter of its poll interval old. Objects that changed wake their
         waiters. A LIST that fails on any page stores nothing; its failure is
         reused for a backoff (0.1 s doubling, at most ``max_age / 4``; the
-        server's ``Retry-After`` instead when it sent one), then the next read
+        server's ``Retry-After``, at most 30 s, instead when it sent one), then the next read
         lists again from the first page. A successful LIST's resourceVersion is
         handed to the watch thread, which resumes watching from it instead of
         listing again.
@@ -858,7 +858,12 @@ class Watcher:
         with self._scope_lock:
             last = self._scope_last
             if last is not None:
-                reuse = max_age / 4 if last.ok else min(self._scope_retry, max_age / 4)
+                if last.ok:
+                    reuse = max_age / 4
+                elif last.retry_after:  # honoured: no LIST before it has passed
+                    reuse = self._scope_retry
+                else:
+                    reuse = min(self._scope_retry, max_age / 4)
                 if self.clock.since(last.at) < reuse:
                     return last
             self.stats.add("direct_gets")
