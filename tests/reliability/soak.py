@@ -17,6 +17,7 @@ Judged per wait:
   (docs/engine.md, "Lateness under faults")::
 
       max(true instant, its start) + max(poll_interval, stall_timeout)
+          + poll_interval / 4 (degraded mode: a shared LIST that old may be read)
           + sum of min(delay, poll_interval) over its reads the API refused
           + READ_SLACK (one read, queueing included, on a busy machine)
 
@@ -530,7 +531,9 @@ class Round:
             since = max(o.true_at, w.started)
             lateness = w.ended - since
             rep.worst_lateness = max(rep.worst_lateness, lateness)
-            base = max(POLL_INTERVAL, STALL_TIMEOUT)
+            # + a quarter interval: in degraded mode a wait may read a shared LIST
+            # that old (docs/engine.md; the soak cannot tell which waits read one)
+            base = max(POLL_INTERVAL, STALL_TIMEOUT) + POLL_INTERVAL / 4
             refused = self.refused_delay(o, since, w.ended)
             rep.worst_over_base = max(rep.worst_over_base, lateness - base - refused)
             if refused and lateness > base + READ_SLACK:
