@@ -21,6 +21,7 @@ from typing import Any
 
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.pods import (
     conditions_set,
     controller_of,
@@ -194,6 +195,8 @@ class DeploymentController(Controller):
                      "selector": selector, "template": template},
         }
         rs = self.client.create(REPLICASETS, meta["namespace"], body, self.manager)
+        if initial:
+            self._scaled_event(rs, 0, initial)
         self._set_deployment_revision(d, revision)
         return rs
 
@@ -227,11 +230,24 @@ class DeploymentController(Controller):
         fresh = self.client.get(REPLICASETS, rs["metadata"]["namespace"], rs["metadata"]["name"])
         if fresh is None:
             return
+        before = _spec_replicas(fresh)
         fresh.setdefault("spec", {})["replicas"] = replicas
         if d_replicas is not None:
             fresh["metadata"].setdefault("annotations", {})[DESIRED] = str(d_replicas)
         updated = self.client.update(REPLICASETS, fresh, self.manager)
         rs["spec"] = updated["spec"]
+        self._scaled_event(fresh, before, replicas)
+
+    def _scaled_event(self, rs: dict[str, Any], before: int, after: int) -> None:
+        owner = controller_of(rs)
+        if owner is None:
+            return
+        d = {"apiVersion": owner.get("apiVersion"), "kind": owner.get("kind"),
+             "metadata": {"name": owner.get("name"), "uid": owner.get("uid"),
+                          "namespace": rs["metadata"]["namespace"]}}
+        self.ctx.events.emit(d, EventType.NORMAL, "ScalingReplicaSet", (
+            f"Scaled {'up' if after > before else 'down'} replica set "
+            f"{rs['metadata']['name']} from {before} to {after}"), "deployment-controller")
 
     def _recreate(self, new: dict[str, Any], old: list[dict[str, Any]], replicas: int) -> None:
         for rs in old:

@@ -21,6 +21,7 @@ from typing import Any
 from hybridwait.testing.apiserver.api import now_rfc3339
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.pods import (
     conditions_set,
     generated_name,
@@ -125,6 +126,7 @@ class JobController(Controller):
                 conds = conditions_set(conds, "FailureTarget", "True", *failure)
                 if not self._terminating(job):  # else: when the last one is gone
                     conds = conditions_set(conds, "Failed", "True", *failure)
+                    self.ctx.events.emit(job, EventType.WARNING, *failure, "job-controller")
                 wake = None
             elif done:
                 message = "Reached expected number of succeeded pods"
@@ -134,6 +136,8 @@ class JobController(Controller):
                     conds = conditions_set(conds, "Complete", "True", "CompletionsReached",
                                            message)
                     status["completionTime"] = now_rfc3339()
+                    self.ctx.events.emit(job, EventType.NORMAL, "Completed", "Job completed",
+                                         "job-controller")
                 wake = None
             else:
                 remaining = (int(completions) - succeeded if completions is not None
@@ -178,6 +182,8 @@ class JobController(Controller):
             try:
                 self.client.create(PODS, meta["namespace"],
                                    pod_from_template(job, template, name, extra), self.manager)
+                self.ctx.events.emit(job, EventType.NORMAL, "SuccessfulCreate",
+                                     f"Created pod: {name}", "job-controller")
                 return
             except StatusError as err:
                 if err.code != 409 or err.reason != "AlreadyExists":

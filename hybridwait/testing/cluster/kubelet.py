@@ -25,6 +25,7 @@ from typing import Any
 
 from hybridwait.testing.apiserver.api import now_rfc3339
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.faults import FaultKind, WorkloadFault
 from hybridwait.testing.cluster.pods import conditions_set, is_active, is_ready
 from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
@@ -104,6 +105,10 @@ class Kubelet(Controller):
         the kubelet deletes it for good (finalizers, if any, still hold it)."""
         key = f"{uid}/terminating"
         grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
+        if key not in self._next and (pod.get("status") or {}).get("phase") == "Running":
+            for c in _containers(pod):
+                self._event(pod, EventType.NORMAL, "Killing",
+                            f"Stopping container {c.get('name')}")
         # counted from when this kubelet saw it; a later, shorter delete cuts it
         due = min(self._next.get(key, now + grace), now + grace)
         self._next[key] = due
@@ -138,10 +143,15 @@ class Kubelet(Controller):
         if status.get("phase") == "Pending":
             if FaultKind.IMAGE_PULL_ERROR in faults:
                 self._write(pod, self._pull_backoff(pod))
+                for c in _containers(pod):
+                    self._event(pod, EventType.NORMAL, "BackOff",
+                                f'Back-off pulling image "{c.get("image")}"')
+                    self._event(pod, EventType.WARNING, "Failed", "Error: ImagePullBackOff")
                 return None
             ready = (not _has_probe(pod) and FaultKind.NEVER_READY not in faults
                      and FaultKind.CRASH_LOOP not in faults)
             self._write(pod, self._running(pod, ready))
+            self._started_events(pod, pulled=True)
             return self._after_start(pod, faults)
         waiting = [cs for cs in status.get("containerStatuses") or []
                    if ((cs.get("state") or {}).get("waiting") or {}).get("reason")
@@ -150,6 +160,7 @@ class Kubelet(Controller):
             ready = (not _has_probe(pod) and FaultKind.NEVER_READY not in faults
                      and FaultKind.CRASH_LOOP not in faults)
             self._write(pod, self._running(pod, ready))
+            self._started_events(pod, pulled=False)
             return self._after_start(pod, faults)
         if FaultKind.CRASH_LOOP in faults:
             if not elapsed:
@@ -158,6 +169,11 @@ class Kubelet(Controller):
                 self._write(pod, self._finished(pod, 1))
                 return None
             self._write(pod, self._crashed(pod))
+            meta = pod["metadata"]
+            for c in _containers(pod):
+                self._event(pod, EventType.WARNING, "BackOff", (
+                    f"Back-off restarting failed container {c.get('name')} in pod "
+                    f"{meta['name']}_{meta.get('namespace')}({meta['uid']})"))
             return self._backoff(pod)
         if _runs_to_completion(pod):
             if not elapsed:
@@ -198,6 +214,19 @@ class Kubelet(Controller):
                         (pod.get("status") or {}).get("containerStatuses") or []), default=1)
         return float(min(MAX_BACKOFF,
                          self.ctx.settings.crash_backoff * 2 ** max(restarts - 1, 0)))
+
+    # -- events --------------------------------------------------------------------
+    def _event(self, pod: dict[str, Any], etype: EventType, reason: str, message: str
+               ) -> None:
+        self.ctx.events.emit(pod, etype, reason, message, self.manager)
+
+    def _started_events(self, pod: dict[str, Any], *, pulled: bool) -> None:
+        for c in _containers(pod):
+            if pulled:
+                self._event(pod, EventType.NORMAL, "Pulled",
+                            f'Container image "{c.get("image")}" already present on machine')
+            self._event(pod, EventType.NORMAL, "Created", f"Created container {c.get('name')}")
+            self._event(pod, EventType.NORMAL, "Started", f"Started container {c.get('name')}")
 
     # -- statuses ------------------------------------------------------------------
     def _write(self, pod: dict[str, Any], status: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.pods import (
     conditions_set,
     controller_of,
@@ -91,6 +92,8 @@ class ReplicaSetController(Controller):
             for p in victims[: min(-diff, BURST)]:
                 meta = p["metadata"]
                 self.client.delete(PODS, ref.namespace, meta["name"], meta["uid"])
+                self.ctx.events.emit(rs, EventType.NORMAL, "SuccessfulDelete",
+                                     f"Deleted pod: {meta['name']}", "replicaset-controller")
         return self._status(rs)
 
     def _create(self, rs: dict[str, Any], template: dict[str, Any]) -> None:
@@ -99,6 +102,8 @@ class ReplicaSetController(Controller):
             try:
                 self.client.create(PODS, rs["metadata"]["namespace"],
                                    pod_from_template(rs, template, name), self.manager)
+                self.ctx.events.emit(rs, EventType.NORMAL, "SuccessfulCreate",
+                                     f"Created pod: {name}", "replicaset-controller")
                 return
             except StatusError as err:
                 if err.code != 409 or err.reason != "AlreadyExists":

@@ -36,6 +36,7 @@ from hybridwait.testing.apiserver.errors import StatusError
 from hybridwait.testing.apiserver.resources import ResourceType
 from hybridwait.testing.apiserver.store import Event, Store, Watcher, clone
 from hybridwait.testing.apiserver.subresources import Subresources
+from hybridwait.testing.cluster.events import EventRecorder
 from hybridwait.testing.cluster.faults import WorkloadFaults
 from hybridwait.testing.cluster.pods import is_active, is_available, is_ready
 from hybridwait.testing.cluster.settings import ClusterSettings
@@ -153,6 +154,7 @@ class ClusterContext:
         self.client = Client(api)
         self.settings = settings
         self.faults = faults
+        self.events = EventRecorder(self.client, enabled=settings.events)
         self.stopping = threading.Event()
         self.clock: Clock = settings.clock if settings.clock is not None else RealClock()
         self.fake_clock = settings.clock is not None

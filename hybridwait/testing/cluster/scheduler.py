@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.faults import FaultKind
 from hybridwait.testing.cluster.pods import conditions_set
 from hybridwait.testing.cluster.runtime import NODES, PODS, Controller, Ref
@@ -101,6 +102,9 @@ class Scheduler(Controller):
         best = min(fits, key=lambda n: (self._load.get(n, 0), n))
         self.client.bind(ref.namespace, ref.name, best)
         self._load[best] = self._load.get(best, 0) + 1
+        self.ctx.events.emit(pod, EventType.NORMAL, "Scheduled",
+                             f"Successfully assigned {ref.namespace}/{ref.name} to {best}",
+                             DEFAULT_SCHEDULER)
         return None
 
     def _filter(self, pod: dict[str, Any], nodes: list[dict[str, Any]]
@@ -149,3 +153,5 @@ class Scheduler(Controller):
         if new != conds:
             status["conditions"] = new
             self.client.update(PODS, pod, self.manager, status=True)
+            self.ctx.events.emit(pod, EventType.WARNING, "FailedScheduling", message,
+                                 DEFAULT_SCHEDULER)

@@ -64,6 +64,9 @@ class ClusterSettings:
       most 300 s, as the kubelet does).
     - ``eviction_delay``: how long after a node fails its pods are evicted
       (the default ``tolerationSeconds`` for ``unreachable``).
+    - ``events``: record Events (``Scheduled``, ``Pulled``, ``Started``,
+      ``ScalingReplicaSet``, ``BackOff`` ...) as the real components do, for
+      ``kubectl get events``/``describe``; False saves their writes.
     - ``clock``: what drives simulated time (default: the real monotonic
       clock). With a :class:`~hybridwait.testing.FakeClock` nothing timed
       happens until the test calls ``clock.step(...)``; ``time_scale`` then
@@ -83,6 +86,7 @@ class ClusterSettings:
     crash_after: Span = Span(0.5, 1.0)
     crash_backoff: float = 10.0
     eviction_delay: float = 300.0
+    events: bool = True
     clock: Clock | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
