@@ -332,3 +332,21 @@ def test_a_suspended_job_makes_no_pods_until_resumed(cluster: FakeAPIServer,
     suspended = condition(stored(cluster, "batch/jobs", "later"), "Suspended")
     assert suspended is not None and suspended["status"] == "False"
     assert suspended["reason"] == "JobResumed"
+
+
+def test_on_failure_restarts_count_towards_the_backoff_limit(cluster: FakeAPIServer,
+                                                            batch: Any) -> None:
+    cluster.cluster.crash_loop(image="flaky")
+    body = job("flaky", image="flaky", backoffLimit=2)
+    body["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    batch.create_namespaced_job("default", body)
+    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "flaky"), "Failed"),
+               what="BackoffLimitExceeded")
+    failed = condition(stored(cluster, "batch/jobs", "flaky"), "Failed")
+    assert failed is not None and failed["reason"] == "BackoffLimitExceeded"
+    # one pod, restarted in place: it was not replaced, and it is gone now
+    assert not pods_of(cluster, "job-name", "flaky")
+    created = [e for e in cluster.store.items("/events", "default")
+               if e["reason"] == "SuccessfulCreate"
+               and e["involvedObject"]["name"] == "flaky"]
+    assert len(created) == 1

@@ -43,6 +43,20 @@ def _finished(job: dict[str, Any]) -> bool:
                for c in (job.get("status") or {}).get("conditions") or [])
 
 
+def _restarts_past_limit(job: dict[str, Any], active: list[dict[str, Any]], limit: int
+                        ) -> bool:
+    """``restartPolicy: OnFailure``: container restarts of the running and pending
+    pods count towards ``backoffLimit`` (at least one when the limit is 0)."""
+    template = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+    if template.get("restartPolicy") != "OnFailure":
+        return False
+    restarts = sum(int(cs.get("restartCount") or 0) for p in active
+                   if (p.get("status") or {}).get("phase") in ("Running", "Pending")
+                   for cs in ((p.get("status") or {}).get("initContainerStatuses") or [])
+                   + ((p.get("status") or {}).get("containerStatuses") or []))
+    return restarts > 0 if limit == 0 else restarts >= limit
+
+
 class JobController(Controller):
     """See module docstring."""
 
@@ -110,14 +124,20 @@ class JobController(Controller):
             limit = int(spec.get("backoffLimit", 6))
             deadline = spec.get("activeDeadlineSeconds")
             failure: tuple[str, str] | None = None
-            if failed > limit:
+            target = next((c for c in conds if c.get("type") == "FailureTarget"
+                           and c.get("status") == "True"), None)
+            if target is not None:  # decided: only waiting for its pods to stop
+                failure = (str(target.get("reason")), str(target.get("message")))
+            elif failed > limit or _restarts_past_limit(job, active, limit):
                 failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
             elif deadline is not None and self.ctx.now() - started >= float(deadline):
                 failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
             elif deadline is not None:
                 wake = started + float(deadline) - self.ctx.now()
             done = (succeeded >= int(completions) if completions is not None
-                    else succeeded > 0 and not active)
+                    else succeeded > 0 and not active) or any(
+                c.get("type") == "SuccessCriteriaMet" and c.get("status") == "True"
+                for c in conds)
             if failure is not None:
                 for p in active:
                     self.client.delete(PODS, ref.namespace, p["metadata"]["name"],
