@@ -211,6 +211,23 @@ class FakeClock:
         with self._cond:
             return len(self._waiters)
 
+    def next_due(self) -> float | None:
+        """The fake time at which the soonest pending waiter fires (None: none).
+
+        Lets a test see that a loop in another thread re-armed its timer for a
+        new time (``waiters()`` alone cannot tell an old timer from its
+        replacement).
+
+        Example::
+
+            >>> clock = FakeClock(start=10.0)
+            >>> _ = clock.new_timer(2); _ = clock.new_timer(5)
+            >>> clock.next_due()
+            12.0
+        """
+        with self._cond:
+            return min((w.target for w in self._waiters), default=None)
+
     def wait_for_waiters(self, count: int = 1, timeout: float = 5.0) -> bool:
         """Block (in real time) until at least ``count`` waiters are pending.
 
