@@ -10,7 +10,11 @@ from typing import Any
 
 import pytest
 
-from hybridwait import Engine, WaitTimeout
+from hybridwait import Canceled, Engine, WaitTimeout
+
+# How long the waits that never become true are kept after the last flipped wait
+# ended (a false wake-up would come with the same events or the next poll).
+SETTLE = 1.5
 
 
 def _ready(obj: dict[str, Any]) -> bool:
@@ -31,6 +35,7 @@ def scenario(
     poll_interval: float = 1.0,
     stall_timeout: float = 1.0,
     end_within: float = 5.0,
+    settle: float | None = SETTLE,
 ) -> tuple[Engine, dict[str, Any]]:
     """Start n waits, inject ``fault``, flip ``flip`` pods, check every outcome."""
     for i in range(n):
@@ -40,10 +45,15 @@ def scenario(
     )
     results: dict[str, Any] = {}
     ended: dict[str, float] = {}
+    # the unmet waits end at end_within, or ``settle`` s after the flipped ones are
+    # done (None: at end_within only)
+    settled = threading.Event()
 
     def wait(i: int, timeout: float) -> None:
         try:
-            results[f"p{i}"] = eng.wait_result(f"pod/p{i}", for_="condition=Ready", timeout=timeout)
+            results[f"p{i}"] = eng.wait_result(f"pod/p{i}", for_="condition=Ready",
+                                               timeout=timeout,
+                                               ctx=settled if i >= flip else None)
         except BaseException as e:
             results[f"p{i}"] = e
         ended[f"p{i}"] = time.monotonic()
@@ -65,7 +75,12 @@ def scenario(
         flipped_at = time.monotonic()
         for i in range(flip):
             kube.ready(f"p{i}")
-        for t in threads:
+        for t in threads[:flip]:
+            t.join(40)
+        if settle is not None:
+            time.sleep(settle)  # real time on purpose: the unmet waits must stay unmet
+            settled.set()
+        for t in threads[flip:]:
             t.join(40)
         for i in range(n):
             r = results[f"p{i}"]
@@ -76,7 +91,7 @@ def scenario(
                 assert ended[f"p{i}"] >= flipped_at
                 assert ended[f"p{i}"] - flipped_at < end_within, f"p{i} ended late"
             else:
-                assert isinstance(r, WaitTimeout), f"p{i} should still be unmet: {r!r}"
+                assert isinstance(r, (WaitTimeout, Canceled)), f"p{i} should still be unmet: {r!r}"
         return eng, results
     finally:
         eng.close()
@@ -142,7 +157,8 @@ def test_watch_forbidden_polls_the_api(fake_apiserver, kube):
         fake_apiserver.faults.forbid_watch(True)
         fake_apiserver.faults.drop_watches()
 
-    eng, results = scenario(fake_apiserver, kube, fault, after_fault=0.3)
+    # the unmet waits keep polling to end_within: every wait's GETs are counted
+    eng, results = scenario(fake_apiserver, kube, fault, after_fault=0.3, settle=None)
     paths = {results[f"p{i}"].path for i in range(4)}
     assert paths == {"poll"}  # only the poll path (GETs) could see the flips
     assert eng.stats()["direct_gets"] >= 4
