@@ -1,7 +1,10 @@
 """Create a CustomResourceDefinition, wait until it is Established, create a custom
 resource and wait on its status — what an operator's test does.
 
-When no --kubeconfig is given a thread plays the operator and fills in the status.
+A thread plays the operator and fills in the status (no cluster runs a Backup
+operator; on yours, this is where your operator's own work would show). The custom
+resource and the CRD are deleted at the end (waiting until the CRD is gone), so
+the script can run again.
 
     python examples/crd_status.py [--kubeconfig PATH]
 """
@@ -54,16 +57,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         custom.create_namespaced_custom_object("example.com", "v1", args.namespace, "backups", {
             "apiVersion": "example.com/v1", "kind": "Backup", "metadata": {"name": "nightly"},
             "spec": {"target": "db"}})
-        operator = None
-        if args.kubeconfig is None:
-            operator = threading.Thread(target=play_operator, args=(custom, args.namespace))
-            operator.start()
+        operator = threading.Thread(target=play_operator, args=(custom, args.namespace))
+        operator.start()
         try:
             obj = eng.wait("backups.example.com/nightly", namespace=args.namespace, timeout=60,
                            for_=conditions.phase("Completed"))
         finally:
-            if operator is not None:
-                operator.join()
+            operator.join()
+            custom.delete_namespaced_custom_object("example.com", "v1", args.namespace,
+                                                   "backups", "nightly")
+            client.ApiextensionsV1Api(eng.api_client).delete_custom_resource_definition(
+                "backups.example.com")
+            eng.wait("crd/backups.example.com", for_="delete", timeout=60)  # finalizer done
         print(f"backup.example.com/nightly {obj['status']['phase']}")
     return 0
 

@@ -6,7 +6,7 @@ in use, ``watchers_started`` how many were ever started, ``watches`` the watch
 requests sent. Expect 1 in use but 2 started and 2 requests: the first wait,
 alone, gets a narrow watch on its pod; as soon as a second pod is awaited the
 engine starts one namespace-wide watch and, once it has synced, stops the
-narrow one (docs/architecture.md).
+narrow one (docs/architecture.md). The pods are deleted at the end.
 
     python examples/thread_pool.py [--kubeconfig PATH]
 """
@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             paths = [f.result() for f in futures]
             finisher.join()
         stats = eng.stats()
+        core.delete_collection_namespaced_pod(args.namespace, label_selector="pool=demo")
         print(f"{len(paths)} pods Succeeded: {paths.count('watch')} woken by the watch, "
               f"{paths.count('poll')} by the poll")
         print(f"watch connections in use: {stats['watchers']} "

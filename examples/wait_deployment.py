@@ -1,8 +1,10 @@
 """Create a Deployment and wait until it is Available, like
 ``kubectl wait deploy/web --for=condition=Available``.
 
-The emulator runs no controllers, so when no --kubeconfig is given a small thread
-plays the deployment controller and reports the rollout in the status.
+When no --kubeconfig is given, the emulator runs its simulated control plane
+(scheduler, kubelet, ReplicaSet and Deployment controllers), so the rollout
+happens as on a cluster. The Deployment is deleted at the end, so the script can
+run again on the same cluster.
 
     python examples/wait_deployment.py [--kubeconfig PATH]
 """
@@ -10,8 +12,6 @@ plays the deployment controller and reports the rollout in the status.
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,34 +29,20 @@ DEPLOYMENT: Any = {
 }
 
 
-def play_controller(apps: Any, namespace: str) -> None:
-    """Stand-in for kube-controller-manager: report 2 ready replicas, then Available."""
-    time.sleep(0.5)
-    apps.patch_namespaced_deployment_status("web", namespace, {"status": {
-        "observedGeneration": 1, "replicas": 2, "readyReplicas": 2, "availableReplicas": 2,
-        "conditions": [{"type": "Available", "status": "True",
-                        "reason": "MinimumReplicasAvailable"}],
-    }})
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(__doc__.splitlines()[0], argv)
     from kubernetes import client
 
-    with cluster(args.kubeconfig) as kubeconfig, Engine(kubeconfig=kubeconfig) as eng:
+    with cluster(args.kubeconfig, simulated=True) as kubeconfig, \
+            Engine(kubeconfig=kubeconfig) as eng:
         apps = client.AppsV1Api(eng.api_client)
         apps.create_namespaced_deployment(args.namespace, DEPLOYMENT)
-        controller = None
-        if args.kubeconfig is None:
-            controller = threading.Thread(target=play_controller, args=(apps, args.namespace))
-            controller.start()
         try:
-            r = eng.wait_result("deployment.apps/web", namespace=args.namespace, timeout=60,
+            r = eng.wait_result("deployment.apps/web", namespace=args.namespace, timeout=120,
                                 for_=["condition=Available",
                                       "jsonpath={.status.readyReplicas}=2"])
         finally:
-            if controller is not None:
-                controller.join()
+            apps.delete_namespaced_deployment("web", args.namespace)
         print(f"deployment.apps/web available ({r.path} path, {r.elapsed:.2f}s)")
     return 0
 

@@ -16,7 +16,7 @@ MINE = {
     "crd_status.py": "backup.example.com/nightly Completed",
     "thread_pool.py": "50 pods Succeeded",
     "retry_flaky_api.py": "configmap/settings created after 4 attempt(s)",
-    "apply_and_wait.py": "failed at once: jobs/broken: job failed",
+    "apply_and_wait.py": "failed at once: jobs/broken: condition Failed=True",
 }
 
 
