@@ -348,6 +348,11 @@ class _Conditions:
         return any(f.lower() == "delete" for f in self.fors)
 
     @property
+    def is_create_only(self) -> bool:
+        """Every ``--for`` is ``create`` (and no ``--fail-for``): kubectl's own path."""
+        return not self.fail_fors and all(f.lower() == "create" for f in self.fors)
+
+    @property
     def is_ready(self) -> bool:
         return any(f.lower() == "ready" for f in self.fors)
 
@@ -416,6 +421,11 @@ class _Visitor:
             if req.named:
                 for arg in req.named:  # unknown types fail before anything is waited on
                     self._plural(arg)
+                if self.conds.is_create_only and not self._all_created(req):
+                    # kubectl 1.32 first waits until every named object exists, then
+                    # visits them; at the deadline it prints only Go's bare text
+                    err.write("error: timed out waiting for the condition\n")
+                    return 1
                 targets = [(arg, req.namespace) for arg in req.named]
             else:
                 listed = self._list(req)
@@ -435,6 +445,18 @@ class _Visitor:
             for f in failures:
                 err.write(f.multi + "\n")
         return 1 if failures else 0
+
+    def _all_created(self, req: _Request) -> bool:
+        """``--for=create`` on named objects: wait until all exist (kubectl's first
+        phase), so a missing one leaves no ``condition met`` line for the others."""
+        from hybridwait.core import WaitTimeout
+
+        try:
+            self.eng.wait(list(req.named), for_="create", namespace=req.namespace or None,
+                          timeout=self._remaining(), ctx=self.ctx)
+        except WaitTimeout:
+            return False
+        return True
 
     def _list(self, req: _Request) -> list[tuple[str, str]] | None:
         lister = getattr(self.eng, "list", None)
