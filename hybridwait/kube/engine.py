@@ -235,6 +235,7 @@ class Engine:
         swept = self._sweeper.close(timeout=0.3)
         if not self._watches.close(timeout=1.0) or not swept or not read:
             log.warning("some engine threads did not stop in time")
+        self._transport.close()  # the watch streams' own pool
         if self._owns_client:
             with contextlib.suppress(Exception):  # best effort at shutdown
                 self.api_client.close()

@@ -15,7 +15,7 @@ Example::
 
 from __future__ import annotations
 
-import json
+import copy
 import logging
 import threading
 import time
@@ -24,10 +24,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hybridwait.kube.errors import ApiError, ConnectionFailed, api_error
+from hybridwait.kube.watchstream import MalformedLine, loads
 
-__all__ = ["Transport"]
+__all__ = ["STREAM_POOL_SIZE", "Transport"]
 
 log = logging.getLogger("hybridwait.kube.transport")
+
+STREAM_POOL_SIZE = 64
+"""Connections the watch streams' own pool keeps (the sharing policy keeps the
+streams O(scopes), far below this)."""
 
 
 class Transport:
@@ -53,6 +58,38 @@ class Transport:
         # sockets that urllib3 discards with a "Connection pool is full" warning.
         size = int(getattr(api_client.configuration, "connection_pool_maxsize", 0) or 0)
         self._slots = threading.BoundedSemaphore(max(size, 4))
+        # Watch streams hold their connection for minutes: they get a pool of
+        # their own (built lazily), so open streams never take the GETs' pooled
+        # connections nor overflow that pool when a dropped watch is re-opened.
+        self._stream_lock = threading.Lock()
+        self._stream_pool: Any = None
+
+    def close(self) -> None:
+        """Close the watch streams' pool (the client's own pool is the client's).
+
+        Example::
+
+            t.close()
+        """
+        with self._stream_lock:
+            pool, self._stream_pool = self._stream_pool, None
+        if pool is not None:
+            pool.clear()
+
+    def _pool_for_streams(self) -> Any:
+        """The urllib3 pool manager for watch streams: the kubernetes client's
+        own ``RESTClientObject`` built from a copy of the client's configuration
+        (same TLS, client certificates, proxy, socket options), only with
+        :data:`STREAM_POOL_SIZE` connections."""
+        with self._stream_lock:
+            if self._stream_pool is None:
+                from kubernetes.client.rest import RESTClientObject
+
+                conf = copy.copy(self.api_client.configuration)
+                size = int(getattr(conf, "connection_pool_maxsize", 0) or 0)
+                conf.connection_pool_maxsize = max(size, STREAM_POOL_SIZE)
+                self._stream_pool = RESTClientObject(conf).pool_manager
+            return self._stream_pool
 
     def __repr__(self) -> str:
         return f"Transport({self.host})"
@@ -63,10 +100,13 @@ class Transport:
         query: Mapping[str, Any] | None = None,
         *,
         timeout: float | tuple[float, float] | None = None,
+        stream: bool = False,
     ) -> Any:
         """Send a GET and return the urllib3 response (body not read), status 2xx.
 
         ``timeout``: seconds, or ``(connect, read)``; default ``request_timeout``.
+        ``stream=True`` (a watch) sends it on the streams' own connection pool,
+        not the one the one-shot GETs share.
         It bounds the whole request: urllib3's own retries are off (they would
         repeat a timed-out read up to 3 times), except one immediate retry when
         a pooled keep-alive connection turns out to be closed by the server.
@@ -87,7 +127,7 @@ class Transport:
         )
         t = self.request_timeout if timeout is None else timeout
         connect, read = t if isinstance(t, tuple) else (t, t)
-        pool = client.rest_client.pool_manager
+        pool = self._pool_for_streams() if stream else client.rest_client.pool_manager
         failure: BaseException | None = None
         for attempt in (1, 2):
             try:
@@ -165,8 +205,8 @@ class Transport:
         if failure is not None:  # raised outside the except: no __context__ kept
             raise ConnectionFailed(self.host) from failure
         try:
-            doc = json.loads(data)
-        except ValueError:
+            doc = loads(data)  # the watch lines' decoder (orjson when installed)
+        except MalformedLine:
             raise ApiError(resp.status, "InternalError", f"malformed JSON from {path}") from None
         if not isinstance(doc, dict):
             raise ApiError(resp.status, "InternalError", f"unexpected JSON from {path}")

@@ -922,7 +922,9 @@ class Watcher:
         if self._watches > 1:
             self.stats.add("reconnects")
         try:
-            resp = self.transport.open(path, q, timeout=(CONNECT_TIMEOUT, self.stall_timeout))
+            resp = self.transport.open(
+                path, q, timeout=(CONNECT_TIMEOUT, self.stall_timeout), stream=True
+            )
         except Exception as exc:
             if not isinstance(exc, (ApiError, ConnectionFailed)) and not _is_read_timeout(exc):
                 raise
