@@ -161,7 +161,8 @@ class DemoReport:
                       for o in self.outcomes if o.correct and o.truth_at is not None)
 
     def by_path(self, path: str) -> int:
-        """Correct waits that this path ("watch" or "poll") ended."""
+        """Correct waits that this path ("watch" or "poll") ended; "" counts the
+        waits that ended with ``WaitFailed`` (as expected), which carry no path."""
         return sum(1 for o in self.outcomes if o.correct and o.path == path)
 
 
@@ -530,7 +531,8 @@ def format_summary(report: DemoReport) -> str:
                                             Expect.FAILED))),
         ("wake latency p50 / p99",
          f"{_percentile(ms, 50):.0f} ms / {_percentile(ms, 99):.0f} ms" if ms else "n/a"),
-        ("ended by watch / by poll", f"{report.by_path('watch')} / {report.by_path('poll')}"),
+        ("ended by watch / poll / failure",
+         f"{report.by_path('watch')} / {report.by_path('poll')} / {report.by_path('')}"),
         ("API requests used", f"{used} ({detail})"),
         (f"per-object polling every {report.poll_interval:g}s",
          f"{report.naive_gets} GETs ({_compare_cost(report.naive_gets, used)})"),

@@ -30,6 +30,8 @@ def test_demo_rolls_out_the_app_and_every_wait_ends_correctly() -> None:
     # 6 app objects (the Job waited on for Complete), 2 rollouts, 30 old web pods deleted
     assert _row(p.stdout, "waits met") == "38/38 (all correct)"
     assert _row(p.stdout, "ready / complete / deleted / failed") == "7 / 1 / 30 / 0"
+    paths = [int(x) for x in _row(p.stdout, "ended by watch / poll / failure").split(" / ")]
+    assert sum(paths) == 38 and paths[2] == 0  # every met wait counted once
     assert "API requests used" in p.stdout and "wake latency p50 / p99" in p.stdout
     started = int(_row(p.stdout, "simulated cluster").split()[0])
     assert started >= 2 * 30 + 2 * 3 + 3 + 3  # web and api twice, db, migrate
@@ -46,6 +48,8 @@ def test_demo_chaos_the_crash_looping_rollout_fails_and_the_rest_is_met() -> Non
     assert p.returncode == 0, p.stdout + p.stderr
     assert _row(p.stdout, "waits met") == "38/38 (all correct)"
     assert _row(p.stdout, "ready / complete / deleted / failed") == "6 / 1 / 30 / 1"
+    paths = [int(x) for x in _row(p.stdout, "ended by watch / poll / failure").split(" / ")]
+    assert sum(paths) == 38 and paths[2] == 1  # the Failed wait counted too
     assert _row(p.stdout, "failed as expected").startswith(
         'deployments/api: progress deadline exceeded: ReplicaSet "api-')
 
