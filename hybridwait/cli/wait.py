@@ -218,24 +218,24 @@ def _connection_line(exc: BaseException) -> str:
 
 def _check_conditions(fors: list[str], fail_fors: list[str], any_: bool) -> None:
     """``--for``, ``--fail-for`` and ``--any`` checked before anything is read."""
-    from hybridwait.kube.conditions import parse_for
+    from hybridwait.kube.conditions import check_fail_for, parse_for
 
     if not fors:
         raise _Fail('error: unrecognized condition: ""')
-    parsed = []
     for spec in fors:
         try:
-            parsed.append(repr(parse_for(spec)))
+            parse_for(spec)
         except ValueError as exc:
             raise _Fail(f"error: {exc}") from None
     for spec in fail_fors:
         try:
-            cond = parse_for(spec)
+            parse_for(spec)
         except ValueError as exc:
             raise _Fail(f"error: --fail-for: {exc}") from None
-        if repr(cond) in parsed:
-            raise _Fail(f"error: --fail-for={spec} is also a --for condition: "
-                        "the wait could never succeed")
+        try:
+            check_fail_for(fors, [spec])
+        except ValueError as exc:
+            raise _Fail(f"error: {exc}") from None
     if any_ and len(fors) < 2:
         raise _Fail("error: --any needs at least two --for conditions to choose from")
 

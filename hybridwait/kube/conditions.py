@@ -33,6 +33,7 @@ __all__ = [
     "all_of",
     "any_of",
     "as_condition",
+    "check_fail_for",
     "condition",
     "created",
     "deleted",
@@ -641,4 +642,31 @@ def fail_when(
             raise ValueError("fail_for is an empty list: give at least one condition")
     else:
         raise TypeError(f"fail_for must be a --for string, a Condition or a callable, not {fail!r}")
+    if isinstance(cond, (str, Condition)) or callable(cond) or not isinstance(cond, Iterable):
+        fors: list[ConditionLike] = [cond]
+    else:
+        fors = list(cond)
+    check_fail_for(fors, items)
     return _FailWhen(as_condition(cond), [as_condition(f) for f in items])
+
+
+def check_fail_for(fors: Iterable[ConditionLike], fails: Iterable[ConditionLike]) -> None:
+    """Refuse a failure condition that is also a ``for_`` condition (the wait
+    could never succeed): the one check behind ``fail_for=`` and ``--fail-for``.
+
+    Raises ``ValueError`` (``--fail-for=condition=Ready is also a --for
+    condition: the wait could never succeed``); a bad condition raises as
+    :func:`as_condition` does.
+
+    Example::
+
+        check_fail_for(["condition=Complete"], ["condition=Failed"])   # fine
+        check_fail_for(["condition=Ready"], ["condition=Ready"])       # ValueError
+    """
+    wanted = {repr(as_condition(f)) for f in fors}
+    for f in fails:
+        if repr(as_condition(f)) in wanted:
+            spec = f if isinstance(f, str) else repr(f)
+            raise ValueError(
+                f"--fail-for={spec} is also a --for condition: the wait could never succeed"
+            )

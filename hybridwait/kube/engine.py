@@ -43,6 +43,7 @@ from hybridwait.core import Canceled, Clock, Context, RealClock
 from hybridwait.core.duration import Duration, to_seconds
 from hybridwait.kube.cache import ObjectCache, WaiterRegistry
 from hybridwait.kube.conditions import ConditionLike, as_condition, fail_when
+from hybridwait.kube.future import on_engine_thread
 from hybridwait.kube.kubectl import ResourceArgs, resource_args
 from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import (
@@ -552,7 +553,16 @@ class Engine:
         )
 
     def _block(self, w: Wait) -> WaitResult:
-        """Block the calling thread on a wait; an interrupt (Ctrl-C) cancels it."""
+        """Block the calling thread on a wait; an interrupt (Ctrl-C) cancels it.
+
+        Refused on an engine thread (a done-callback): the wait could need the
+        very thread that is blocked on it."""
+        if on_engine_thread():
+            w.future.cancel()
+            raise RuntimeError(
+                "Engine.wait() called from an engine thread (a done-callback); "
+                "use submit() and add_done_callback instead"
+            )
         try:
             w.future.result()
         except BaseException:
@@ -569,9 +579,11 @@ class Engine:
         o: _Options,
     ) -> Wait:
         """Validate (raising at once), then start a :class:`Wait`."""
+        if not isinstance(for_, str) and not callable(for_) and isinstance(for_, Iterable):
+            for_ = list(for_)  # read twice below
         cond = as_condition(for_)  # a bad --for fails before any request
         if fail_for is not None:
-            cond = fail_when(cond, fail_for)
+            cond = fail_when(for_, fail_for)  # refuses a fail_for that is also a for_
         interval = self.poll_interval if o.poll_interval is None else o.poll_interval
         interval = _seconds(interval, "poll_interval", positive=True)
         timeout = None if o.timeout is None else _seconds(o.timeout, "timeout", positive=False)

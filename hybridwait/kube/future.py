@@ -23,7 +23,30 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-__all__ = ["WaitFuture"]
+__all__ = ["WaitFuture", "mark_engine_thread", "on_engine_thread"]
+
+_local = threading.local()
+
+
+def mark_engine_thread() -> None:
+    """Mark the calling thread as one of an engine's own (reader, sweeper,
+    watcher): done-callbacks may run on it, so a blocking wait there is refused.
+
+    Example::
+
+        threading.Thread(target=lambda: (mark_engine_thread(), loop())).start()
+    """
+    _local.engine = True
+
+
+def on_engine_thread() -> bool:
+    """True on a thread marked by :func:`mark_engine_thread`.
+
+    Example::
+
+        assert not on_engine_thread()   # the main thread
+    """
+    return bool(getattr(_local, "engine", False))
 
 
 class _SlimCondition:

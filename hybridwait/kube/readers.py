@@ -28,6 +28,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from hybridwait.kube.future import mark_engine_thread
+
 __all__ = ["ReaderPool"]
 
 log = logging.getLogger("hybridwait.kube.readers")
@@ -89,6 +91,7 @@ class ReaderPool:
             return len(self._threads)
 
     def _run(self) -> None:
+        mark_engine_thread()
         me = threading.current_thread()
         while True:
             with self._cv:

@@ -35,6 +35,7 @@ from typing import Protocol
 
 from hybridwait.core import Chan, Clock, RealClock
 from hybridwait.core.waitable import wait_any
+from hybridwait.kube.future import mark_engine_thread
 
 __all__ = ["Sweepable", "Sweeper"]
 
@@ -157,6 +158,7 @@ class Sweeper:
         return t is not None and t.is_alive()
 
     def _run(self) -> None:
+        mark_engine_thread()
         while True:
             with self._lock:
                 while self._heap and not self._heap[0][2].live:

@@ -311,7 +311,10 @@ class Wait:
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
-        """Begin on a reader thread (resolution may read the API)."""
+        """Arm the deadlines on the sweeper, then begin on a reader thread
+        (resolution may read the API). The deadlines run from submission, so a
+        timeout fires even if every reader is blocked."""
+        self._arm_deadlines()
         if not self._rt.readers.submit(self._begin):
             self.finish(error=Canceled("engine is closed"))
 
@@ -386,20 +389,30 @@ class Wait:
                 for t in self.targets:
                     rt.watches.acquire(t.rtype, t.key)
             self._sweep_handle = rt.sweeper.add(self, opts.poll_interval)
-            if opts.timeout is not None:
-                left = opts.timeout - rt.clock.since(self.start_time)
-                self._deadline_handle = rt.sweeper.once(self._expire, left)
         ctx = opts.ctx
         if ctx is not None:
-            deadline = ctx.deadline()
-            if deadline is not None:  # a context's deadline is lazy: nobody fires it
-                handle = rt.sweeper.once(self._ctx_done, deadline - time.monotonic())
-                with self._lock:
-                    self._ctx_handle = handle
             _listen(ctx, self._ctx_fired)
             if ctx.err() is not None:
                 self._ctx_done()
         return True
+
+    def _arm_deadlines(self) -> None:
+        """Schedule the timeout and the ctx's deadline on the sweeper (not for
+        ``timeout=0``: that wait checks once and ends)."""
+        rt = self._rt
+        opts = self.opts
+        if self._once:
+            return
+        handle: object = None
+        if opts.timeout is not None:
+            handle = rt.sweeper.once(self._expire, opts.timeout)
+        ctx_handle: object = None
+        deadline = opts.ctx.deadline() if opts.ctx is not None else None
+        if deadline is not None:  # a context's deadline is lazy: nobody fires it
+            ctx_handle = rt.sweeper.once(self._ctx_done, deadline - time.monotonic())
+        with self._lock:
+            self._deadline_handle = handle
+            self._ctx_handle = ctx_handle
 
     def _release(self) -> None:
         """Undo :meth:`_register` (idempotent)."""
@@ -447,6 +460,12 @@ class Wait:
             self.finish(error=fresh_err(ctx))
 
     def _timeout_error(self) -> ConditionTimeout:
+        if not self.targets:  # the deadline came before the objects were even resolved
+            named = [] if self._args is _RESOLVED else [f"{r}/{n}" for r, n in self._args.named]
+            text = timeout_text(named[0], checked_once=False) if named else (
+                "timed out waiting for the condition"
+            )
+            return ConditionTimeout(text, named, [])
         unmet = [t.object_name for t in self.targets if not t.met]
         name = unmet[0] if unmet else (self.targets[0].object_name if self.targets else "")
         text = timeout_text(name, checked_once=self._once)

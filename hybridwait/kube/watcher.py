@@ -88,6 +88,7 @@ from hybridwait.kube.cache import (
     rv_of,
 )
 from hybridwait.kube.errors import ApiError, ConnectionFailed
+from hybridwait.kube.future import mark_engine_thread
 from hybridwait.kube.resources import ResourceType
 from hybridwait.kube.stats import Stats
 from hybridwait.kube.transform import Transform, drop_managed_fields
@@ -677,6 +678,7 @@ class Watcher:
         return self._ctx.err() is not None
 
     def _run(self) -> None:
+        mark_engine_thread()
         step = Step.LIST
         try:
             while not self._stopping():

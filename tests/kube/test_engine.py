@@ -507,3 +507,89 @@ def test_reader_pool_bounds_threads_logs_failures_and_ends_idle_threads(caplog):
     _until(lambda: 99 in ran)
     assert pool.close(timeout=2)
     assert not pool.submit(lambda: None)  # closed: refused
+
+
+# -- a blocked engine thread (done-callbacks) -------------------------------------------
+def test_a_blocking_wait_in_a_done_callback_raises_at_once_and_other_waits_time_out(
+    kube, engine, caplog
+):
+    """eng.wait() inside a done-callback is refused with a clear error instead
+    of wedging the engine; the callback's exception is logged and an unrelated
+    wait still times out on time."""
+    kube.pod("a")
+    kube.pod("b")
+    got: dict[str, Any] = {}
+
+    def cb(f: concurrent.futures.Future[Any]) -> None:
+        start = time.monotonic()
+        try:
+            engine.wait("pod/b", for_="condition=Ready", timeout=20)
+        except RuntimeError as exc:
+            got["error"] = str(exc)
+            got["took"] = time.monotonic() - start
+            raise
+
+    with caplog.at_level(logging.ERROR):
+        f = engine.submit("pod/a", for_="condition=Ready", timeout=30)
+        f.add_done_callback(cb)
+        kube.ready("a")
+        f.result(timeout=10)
+        _until(lambda: "error" in got)
+        assert got["error"] == (
+            "Engine.wait() called from an engine thread (a done-callback); "
+            "use submit() and add_done_callback instead"
+        )
+        assert got["took"] < 5.0
+        _until(lambda: any(r.exc_info for r in caplog.records))
+    start = time.monotonic()
+    with pytest.raises(WaitTimeout):
+        engine.submit("pod/b", for_="condition=Ready", timeout=1).result(timeout=20)
+    assert time.monotonic() - start < 10.0  # 1 s timeout; generous bound for a busy machine
+    _until(lambda: engine.pending() == 0)
+
+
+def test_a_timeout_fires_even_while_the_only_reader_is_blocked(fake_apiserver, kube):
+    """The deadline is armed on the sweeper at submission: a wait times out
+    on time even when every reader thread is held (here by a slow callback)."""
+    eng = Engine(api_client=fake_apiserver.api_client(), readers=1, poll_interval=0.2)
+    gate = threading.Event()
+    seen: dict[str, str] = {}
+
+    def slow(f: concurrent.futures.Future[Any]) -> None:
+        seen["thread"] = threading.current_thread().name
+        gate.wait(30)
+
+    try:
+        kube.pod("a")
+        kube.pod("b")
+        f = eng.submit("pod/a", for_="condition=Ready", watch=False, timeout=30)
+        f.add_done_callback(slow)
+        _until(lambda: eng.stats()["polls"] >= 1)
+        kube.ready("a")
+        _until(lambda: "thread" in seen)
+        assert seen["thread"].startswith("hybridwait-reader")  # the one reader is held
+        start = time.monotonic()
+        with pytest.raises(WaitTimeout) as info:
+            eng.submit("pod/b", for_="condition=Ready", timeout=1).result(timeout=20)
+        assert time.monotonic() - start < 10.0  # 1 s timeout; generous bound
+        assert "pod" in str(info.value) and "b" in str(info.value)
+    finally:
+        gate.set()
+        eng.close()
+
+
+def test_fail_for_equal_to_for_is_refused_at_submit_as_the_cli_does(kube, engine):
+    """A failure condition that is also a wanted one could never let the wait
+    succeed: the engine refuses it at once, with the CLI's words."""
+    text = "--fail-for=condition=Ready is also a --for condition: the wait could never succeed"
+    kube.pod("a")
+    with pytest.raises(ValueError) as info:
+        engine.submit("pod/a", for_="condition=Ready", fail_for="condition=Ready")
+    assert str(info.value) == text
+    with pytest.raises(ValueError, match="--fail-for=delete is also a --for condition"):
+        engine.wait("pod/a", for_=["condition=Ready", "delete"], fail_for=["delete"], timeout=5)
+    assert engine.pending() == 0
+    # a different failure condition is fine
+    fut = engine.submit("pod/a", for_="condition=Ready", fail_for="delete", timeout=20)
+    kube.ready("a")
+    assert fut.result(timeout=10)["metadata"]["name"] == "a"
