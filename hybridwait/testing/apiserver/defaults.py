@@ -182,31 +182,31 @@ def _statefulset(obj: dict[str, Any]) -> None:
         return
     spec.setdefault("replicas", 1)
     spec.setdefault("podManagementPolicy", "OrderedReady")
-    us = spec.setdefault("updateStrategy", {})
-    if isinstance(us, dict):
-        us.setdefault("type", "RollingUpdate")
-        if us["type"] == "RollingUpdate":
-            ru = us.setdefault("rollingUpdate", {})
-            if isinstance(ru, dict):
-                ru.setdefault("partition", 0)
+    _rolling_update(spec, partition=0)
     spec.setdefault("revisionHistoryLimit", 10)
     spec.setdefault("persistentVolumeClaimRetentionPolicy",
                     {"whenDeleted": "Retain", "whenScaled": "Retain"})
     _template(spec)
 
 
-def _daemonset(obj: dict[str, Any]) -> None:
-    spec = _dict(obj, "spec")
-    if spec is None:
-        return
+def _rolling_update(spec: dict[str, Any], **rolling: Any) -> None:
+    """``spec.updateStrategy`` defaults of a StatefulSet or DaemonSet: type
+    RollingUpdate and, for that type, the ``rollingUpdate`` fields given."""
     us = spec.setdefault("updateStrategy", {})
     if isinstance(us, dict):
         us.setdefault("type", "RollingUpdate")
         if us["type"] == "RollingUpdate":
             ru = us.setdefault("rollingUpdate", {})
             if isinstance(ru, dict):
-                ru.setdefault("maxUnavailable", 1)
-                ru.setdefault("maxSurge", 0)
+                for key, value in rolling.items():
+                    ru.setdefault(key, value)
+
+
+def _daemonset(obj: dict[str, Any]) -> None:
+    spec = _dict(obj, "spec")
+    if spec is None:
+        return
+    _rolling_update(spec, maxUnavailable=1, maxSurge=0)
     spec.setdefault("revisionHistoryLimit", 10)
     _template(spec)
 
