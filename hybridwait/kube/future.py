@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-__all__ = ["WaitFuture", "mark_engine_thread", "on_engine_thread"]
+__all__ = ["HAND_OVER_PAUSE", "WaitFuture", "hand_over", "mark_engine_thread", "on_engine_thread"]
 
 _local = threading.local()
 
@@ -47,6 +48,36 @@ def on_engine_thread() -> bool:
         assert not on_engine_thread()   # the main thread
     """
     return bool(getattr(_local, "engine", False))
+
+
+#: How long an engine thread pauses after waking blocked callers (seconds): long
+#: enough for a woken thread to be scheduled and take the GIL (the sweeper's
+#: yield, measured by tests/benchmarks/bench_gil_yield.py: 0.37 ms p99 wait for
+#: the GIL against up to the 5 ms switch interval with no pause).
+HAND_OVER_PAUSE = 0.0002
+
+
+def hand_over() -> bool:
+    """Give the GIL to the callers this thread woke since its last call, if any.
+
+    A caller blocked in ``eng.wait`` is woken by an engine thread completing
+    its future; without a pause the engine thread goes on with the next chunk
+    or sweep while holding the GIL, and the caller waits up to the interpreter's
+    switch interval (5 ms) to run. Engine threads call this once per chunk,
+    read or sweep batch (not per wait), so a burst pays one pause, not one per
+    woken thread; a thread that woke nobody pays nothing. Returns True if it
+    paused.
+
+    Example::
+
+        fut.set_result(obj)   # a caller blocked in fut.result() is woken
+        hand_over()           # ... and runs now, not 5 ms later
+    """
+    if not getattr(_local, "woke", False):
+        return False
+    _local.woke = False
+    time.sleep(HAND_OVER_PAUSE)
+    return True
 
 
 class _SlimCondition:
@@ -96,6 +127,7 @@ class _SlimCondition:
         waiters = self._waiters
         if not waiters:
             return
+        _local.woke = True  # see hand_over()
         for waiter in waiters[:n]:
             waiter.release()
         del waiters[:n]

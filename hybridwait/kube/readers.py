@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from hybridwait.kube.future import mark_engine_thread
+from hybridwait.kube.future import hand_over, mark_engine_thread
 
 __all__ = ["ReaderPool"]
 
@@ -112,6 +112,7 @@ class ReaderPool:
                 job()
             except Exception:  # one bad step must not stop every wait's reads
                 log.exception("reader job %r failed", job)
+            hand_over()  # a caller the job woke runs now
 
     def close(self, timeout: float = 1.0) -> bool:
         """Drop queued jobs, let running ones finish, join the threads within

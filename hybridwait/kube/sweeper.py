@@ -35,7 +35,7 @@ from typing import Protocol
 
 from hybridwait.core import Chan, Clock, RealClock
 from hybridwait.core.waitable import wait_any
-from hybridwait.kube.future import mark_engine_thread
+from hybridwait.kube.future import hand_over, mark_engine_thread
 
 __all__ = ["Sweepable", "Sweeper"]
 
@@ -210,4 +210,5 @@ class Sweeper:
                     entry.item.sweep()
                 except Exception:  # one bad condition must not stop every wait's poll path
                     log.exception("sweep of %r failed", entry.item)
+            hand_over()  # the callers this batch woke run before the next one
             self.sweeps += len(batch)
