@@ -156,7 +156,8 @@ class WaitFuture(Future[Any]):
     def cancel(self) -> bool:
         """Cancel the wait (see ``concurrent.futures.Future.cancel``); harmless
         once it is done."""
+        already = self.cancelled()
         cancelled = super().cancel()
-        if cancelled:
+        if cancelled and not already:  # the wait's own end is idempotent besides
             self._on_cancel()
         return cancelled

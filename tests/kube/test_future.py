@@ -1,0 +1,125 @@
+"""WaitFuture (the future of a wait) and hand_over (an engine thread letting the
+callers it woke run).
+
+A blocking ``eng.wait`` is a caller blocked in its wait's ``future.result()``;
+the engine thread that completes the future must let that caller run before
+it goes on with the next chunk (``hand_over``), and a done-callback runs on the
+engine thread, outside every lock.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+
+import pytest
+
+from hybridwait.kube.future import WaitFuture, hand_over, mark_engine_thread, on_engine_thread
+
+
+def _blocked_caller(fut: WaitFuture, got: list[object]) -> threading.Thread:
+    t = threading.Thread(target=lambda: got.append(fut.result(timeout=30)))
+    t.start()
+    return t
+
+
+def _until_blocked(fut: WaitFuture, t: threading.Thread) -> None:
+    # the caller is blocked once it registered on the future's condition
+    done = threading.Event()
+    for _ in range(3000):
+        with fut._condition:
+            if fut._condition._waiters:  # type: ignore[attr-defined]
+                done.set()
+        if done.is_set():
+            return
+        done.wait(0.01)
+    raise AssertionError(f"{t.name} never blocked on the future")
+
+
+def test_hand_over_pauses_only_after_waking_a_blocked_caller() -> None:
+    # nobody woken yet on this thread: no pause
+    hand_over()
+    assert hand_over() is False
+    fut = WaitFuture(on_cancel=lambda: None)
+    got: list[object] = []
+    t = _blocked_caller(fut, got)
+    _until_blocked(fut, t)
+    fut.set_result({"kind": "Pod"})
+    assert hand_over() is True      # this thread woke a caller: it gives the GIL away once
+    assert hand_over() is False     # ... and only once
+    t.join(10)
+    assert not t.is_alive()
+    assert got == [{"kind": "Pod"}]
+
+
+def test_completing_a_future_nobody_waits_on_needs_no_hand_over() -> None:
+    hand_over()
+    fut = WaitFuture(on_cancel=lambda: None)
+    fut.set_result(1)
+    assert hand_over() is False
+    assert fut.result() == 1
+
+
+def test_hand_over_is_per_thread() -> None:
+    hand_over()
+    fut = WaitFuture(on_cancel=lambda: None)
+    got: list[object] = []
+    t = _blocked_caller(fut, got)
+    _until_blocked(fut, t)
+    other: list[bool] = []
+
+    def complete() -> None:
+        fut.set_result("x")
+        other.append(hand_over())
+
+    w = threading.Thread(target=complete)
+    w.start()
+    w.join(10)
+    t.join(10)
+    assert other == [True]          # the thread that woke the caller hands over
+    assert hand_over() is False     # not this one
+    assert got == ["x"]
+
+
+def test_cancel_ends_the_wait_once_and_is_harmless_after() -> None:
+    calls: list[int] = []
+    fut = WaitFuture(on_cancel=lambda: calls.append(1))
+    assert fut.cancel() is True
+    assert fut.cancel() is True      # already cancelled: stdlib says True, no second on_cancel
+    assert calls == [1]
+    done = WaitFuture(on_cancel=lambda: calls.append(2))
+    done.set_result(None)
+    assert done.cancel() is False
+    assert calls == [1]
+    with pytest.raises(concurrent.futures.CancelledError):
+        fut.result()
+
+
+def test_a_wait_future_works_with_the_stdlib_helpers() -> None:
+    futs = [WaitFuture(on_cancel=lambda: None) for _ in range(50)]
+    waiters = [threading.Thread(target=f.result, kwargs={"timeout": 30}) for f in futs[:10]]
+    for w in waiters:
+        w.start()
+    for i, f in enumerate(futs):
+        f.set_result(i)
+    done, pending = concurrent.futures.wait(futs, timeout=10)
+    assert len(done) == 50 and not pending
+    assert sorted(f.result() for f in concurrent.futures.as_completed(futs)) == list(range(50))
+    for w in waiters:
+        w.join(10)
+        assert not w.is_alive()
+
+
+def test_engine_thread_mark_is_per_thread() -> None:
+    assert not on_engine_thread()
+    seen: list[bool] = []
+
+    def run() -> None:
+        mark_engine_thread()
+        seen.append(on_engine_thread())
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(10)
+    assert seen == [True]
+    assert not on_engine_thread()
