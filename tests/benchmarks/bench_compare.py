@@ -52,8 +52,11 @@ ROOT = HERE.parents[1]
 CHILD = HERE / "bench_contender.py"
 
 CONTENDERS = ("hybridwait", "hybridwait-futures", "hybridwait-poll", "naive", "watch", "kr8s",
-              "lightkube", "kubectl")
-OURS = ("hybridwait", "hybridwait-futures", "hybridwait-poll")
+              "lightkube", "kubectl", "hybridwait-old")
+# hybridwait-old (only when named, with --old-engine DIR): the blocking eng.wait
+# contender running another checkout's hybridwait, side by side with this one
+DEFAULT_CONTENDERS = tuple(c for c in CONTENDERS if c != "hybridwait-old")
+OURS = ("hybridwait", "hybridwait-futures", "hybridwait-poll", "hybridwait-old")
 LABELS = {
     "hybridwait": "hybridwait (hybrid)",
     "hybridwait-futures": "hybridwait futures",
@@ -63,11 +66,12 @@ LABELS = {
     "kr8s": "kr8s wait",
     "lightkube": "lightkube wait",
     "kubectl": "kubectl wait (subprocess)",
+    "hybridwait-old": "hybridwait (hybrid), --old-engine",
 }
 # the largest N each contender runs at (on 2 cores); see docs/benchmarks.md. Above
 # 1,000 only contenders that hold a wait without an OS thread run (futures, asyncio).
-MAX_N = {"kubectl": 100, "hybridwait": 1000, "hybridwait-poll": 1000, "naive": 1000,
-         "watch": 1000, "lightkube": 1000}
+MAX_N = {"kubectl": 100, "hybridwait": 1000, "hybridwait-old": 1000, "hybridwait-poll": 1000,
+         "naive": 1000, "watch": 1000, "lightkube": 1000}
 # per-waiter watch connections expected once a contender has settled
 WATCHES_PER_WAITER = {"watch", "kr8s", "lightkube", "kubectl"}
 READY_BODY = json.dumps({"status": {"conditions": [
@@ -155,11 +159,16 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
     srv.reset_requests()
     max_settle = (3.0 + 0.1 * n) if contender == "kubectl" else (3.0 + 0.005 * n)
     child_timeout = max_settle + args.spread + 60.0
+    env = None
+    child = contender
+    if contender == "hybridwait-old":  # the same client code, another checkout's library
+        child = "hybridwait"
+        env = {**os.environ, "PYTHONPATH": str(Path(args.old_engine).resolve())}
     proc = subprocess.Popen(
-        [sys.executable, str(CHILD), "--contender", contender, "--kubeconfig", srv.kubeconfig,
+        [sys.executable, str(CHILD), "--contender", child, "--kubeconfig", srv.kubeconfig,
          "--namespace", ns, "--n", str(n), "--interval", str(args.interval),
          "--timeout", str(child_timeout)] + (["--trace"] if trace else []),
-        stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, text=True, cwd=ROOT, env=env)
     q: queue.Queue[str | None] = queue.Queue()
     threading.Thread(target=_reader, args=(proc, q), daemon=True).start()
     line = q.get(timeout=120)
@@ -172,7 +181,7 @@ def run_one(bench: Bench, contender: str, n: int, ns: str, args: argparse.Namesp
         counts = srv.request_counts()
         if contender in WATCHES_PER_WAITER:
             settled = bench.watches_open() >= n
-        elif contender in ("hybridwait", "hybridwait-futures"):
+        elif contender in ("hybridwait", "hybridwait-futures", "hybridwait-old"):
             settled = bench.watches_open() >= 1 and counts.get("watch", 0) >= 1
         else:
             settled = counts.get("get", 0) >= n
@@ -512,7 +521,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ttfw-repeats", type=int, default=5,
                     help="runs of the time-to-first-wait comparison (0: skip it)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--contenders", default=",".join(CONTENDERS))
+    ap.add_argument("--contenders", default=",".join(DEFAULT_CONTENDERS))
+    ap.add_argument("--old-engine", metavar="DIR",
+                    help="a checkout (e.g. a git worktree of an older commit) whose hybridwait "
+                         "the hybridwait-old contender imports (PYTHONPATH=DIR in its process)")
     ap.add_argument("--interval", type=float, default=2.0, help="poll interval (s)")
     ap.add_argument("--spread", type=float, default=4.0, help="writes spread over (s)")
     ap.add_argument("--seed", type=int, default=1)
@@ -532,6 +544,8 @@ def main(argv: list[str] | None = None) -> int:
     for c in contenders:
         if c not in CONTENDERS:
             ap.error(f"unknown contender {c!r}; choose from {', '.join(CONTENDERS)}")
+    if "hybridwait-old" in contenders and not args.old_engine:
+        ap.error("the hybridwait-old contender needs --old-engine DIR")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     rng = random.Random(args.seed)
