@@ -90,6 +90,12 @@ class Kubelet(Controller):
         if pod["metadata"].get("deletionTimestamp"):
             return self._terminate(pod, uid, now)
         if not is_active(pod):
+            # a terminal phase is final, whoever wrote it: nothing is started
+            # again, what still runs is stopped (a 1.32 kubelet's SyncPod)
+            self._next.pop(uid, None)
+            if not _all_ended(pod):
+                self._kill_events(pod)
+                self._write(pod, self._ended(pod, _stop_code(pod)))
             return None
         due = self._next.get(uid)
         if due is not None and now < due:
@@ -101,25 +107,21 @@ class Kubelet(Controller):
         return delay
 
     def _terminate(self, pod: dict[str, Any], uid: str, now: float) -> float | None:
-        """A pod being deleted: its containers stop after the grace period, then
-        the kubelet deletes it for good (finalizers, if any, still hold it)."""
+        """A pod being deleted: running containers stop after the grace period
+        (nothing running: at once), then the kubelet deletes it for good
+        (finalizers, if any, still hold it)."""
         key = f"{uid}/terminating"
-        grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
-        if key not in self._next and (pod.get("status") or {}).get("phase") == "Running":
-            for c in _containers(pod):
-                self._event(pod, EventType.NORMAL, "Killing",
-                            f"Stopping container {c.get('name')}")
-        # counted from when this kubelet saw it; a later, shorter delete cuts it
-        due = min(self._next.get(key, now + grace), now + grace)
-        self._next[key] = due
-        if now < due:
-            return due - now
-        status = pod.get("status") or {}
-        if any("terminated" not in (cs.get("state") or {})
-               for cs in status.get("containerStatuses") or []):
-            # terminal phase, as since 1.27: a server stops cleanly on SIGTERM, a
-            # run-to-completion container cut short exits 143 (so the pod Failed)
-            self._write(pod, self._finished(pod, 143 if _runs_to_completion(pod) else 0))
+        if _running(pod):
+            grace = float(pod["metadata"].get("deletionGracePeriodSeconds") or 0)
+            if key not in self._next:
+                self._kill_events(pod)
+            # counted from when this kubelet saw it; a later, shorter delete cuts it
+            due = min(self._next.get(key, now + grace), now + grace)
+            self._next[key] = due
+            if now < due:
+                return due - now
+        if not _all_ended(pod):
+            self._write(pod, self._ended(pod, _stop_code(pod), deleting=True))
         self.client.delete(PODS, str(pod["metadata"].get("namespace")),
                            str(pod["metadata"]["name"]), uid, grace_period=0)
         return None
@@ -166,7 +168,7 @@ class Kubelet(Controller):
             if not elapsed:
                 return settings.crash_after.draw(self._rng(pod, "crash"))
             if (pod.get("spec") or {}).get("restartPolicy") == "Never":
-                self._write(pod, self._finished(pod, 1))
+                self._write(pod, self._ended(pod, 1))
                 return None
             self._write(pod, self._crashed(pod))
             meta = pod["metadata"]
@@ -178,7 +180,7 @@ class Kubelet(Controller):
         if _runs_to_completion(pod):
             if not elapsed:
                 return settings.run_time.draw(self._rng(pod, "run"))
-            self._write(pod, self._finished(pod, 0))
+            self._write(pod, self._ended(pod, 0))
             return None
         if FaultKind.NEVER_READY in faults:
             if is_ready(pod):
@@ -219,6 +221,12 @@ class Kubelet(Controller):
     def _event(self, pod: dict[str, Any], etype: EventType, reason: str, message: str
                ) -> None:
         self.ctx.events.emit(pod, etype, reason, message, self.manager)
+
+    def _kill_events(self, pod: dict[str, Any]) -> None:
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            if "running" in (cs.get("state") or {}):
+                self._event(pod, EventType.NORMAL, "Killing",
+                            f"Stopping container {cs.get('name')}")
 
     def _started_events(self, pod: dict[str, Any], *, pulled: bool) -> None:
         for c in _containers(pod):
@@ -269,11 +277,7 @@ class Kubelet(Controller):
         status.update(phase="Pending", conditions=conds, hostIP=host,
                       hostIPs=[{"ip": host}], startTime=now_rfc3339())
         status.setdefault("qosClass", "BestEffort")  # the API server's, when it set one
-        status["containerStatuses"] = [
-            {"name": c.get("name"), "image": c.get("image"), "imageID": "",
-             "ready": False, "restartCount": 0, "started": False,
-             "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
-            for c in _containers(pod)]
+        status["containerStatuses"] = [_waiting(c) for c in _containers(pod)]
         return status
 
     def _pull_backoff(self, pod: dict[str, Any]) -> dict[str, Any]:
@@ -352,28 +356,80 @@ class Kubelet(Controller):
         status["containerStatuses"] = out
         return self._with_readiness(pod, status, False)
 
-    def _finished(self, pod: dict[str, Any], exit_code: int) -> dict[str, Any]:
+    def _ended(self, pod: dict[str, Any], exit_code: int, *, deleting: bool = False
+               ) -> dict[str, Any]:
+        """The status a kubelet leaves when a pod's containers are done: running
+        ones exited with ``exit_code``; a crash-looping one being deleted shows
+        its last exit (the runtime still has that container); any other one that
+        is not terminated (never started, backing off) is terminated with reason
+        ``ContainerStatusUnknown``, exit 137, no times (the status manager's
+        ``TerminatePod``). A terminal phase already set is kept; otherwise
+        ``Succeeded`` if every container exited 0, else ``Failed``."""
         status = dict(pod.get("status") or {})
+        phase = status.get("phase")
+        if not status.get("startTime"):  # never synced here: the status it would write
+            status = self._created(pod)
         now = now_rfc3339()
-        reason = "Completed" if exit_code == 0 else "Error"
-        status["phase"] = "Succeeded" if exit_code == 0 else "Failed"
-        status["containerStatuses"] = [
-            dict(cs, ready=False, started=False, state={"terminated": {
-                "exitCode": exit_code, "reason": reason,
-                "startedAt": ((cs.get("state") or {}).get("running") or {}).get("startedAt", now),
-                "finishedAt": now, "containerID": cs.get("containerID", "")}})
-            for cs in status.get("containerStatuses") or []]
+        known = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
+        out = []
+        for c in _containers(pod):
+            cs = dict(known.get(c.get("name")) or _waiting(c))
+            state = cs.get("state") or {}
+            last = (cs.get("lastState") or {}).get("terminated")
+            if "running" in state:
+                state = {"terminated": {
+                    "exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                    "startedAt": state["running"].get("startedAt", now), "finishedAt": now,
+                    "containerID": cs.get("containerID", "")}}
+            elif "terminated" not in state:
+                state = {"terminated": dict(last) if deleting and last else dict(UNKNOWN)}
+            out.append(dict(cs, ready=False, started=False, state=state))
+        status["containerStatuses"] = out
+        if phase in ("Succeeded", "Failed"):
+            status["phase"] = phase
+        else:
+            clean = all(cs["state"]["terminated"].get("exitCode") == 0 for cs in out)
+            status["phase"] = "Succeeded" if clean else "Failed"
         conds = list(status.get("conditions") or [])
-        why = "PodCompleted" if exit_code == 0 else "PodFailed"
+        why = "PodCompleted" if status["phase"] == "Succeeded" else "PodFailed"
         conds = conditions_set(conds, "PodReadyToStartContainers", "False", "", "")
         conds = conditions_set(conds, "Ready", "False", why, "")
         conds = conditions_set(conds, "ContainersReady", "False", why, "")
-        for c in conds:
-            if c.get("reason") in ("PodCompleted", "PodFailed"):
-                c.pop("message", None)
         _strip(conds)
         status["conditions"] = conds
         return status
+
+
+UNKNOWN: dict[str, Any] = {
+    "exitCode": 137, "reason": "ContainerStatusUnknown",
+    "message": "The container could not be located when the pod was terminated",
+    "startedAt": None, "finishedAt": None}
+
+
+def _waiting(container: dict[str, Any]) -> dict[str, Any]:
+    """A container's status before it was created."""
+    return {"name": container.get("name"), "image": container.get("image"), "imageID": "",
+            "ready": False, "restartCount": 0, "started": False,
+            "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
+
+
+def _running(pod: dict[str, Any]) -> bool:
+    """Some container of ``pod`` is running."""
+    return any("running" in (cs.get("state") or {})
+               for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def _all_ended(pod: dict[str, Any]) -> bool:
+    """Every container of ``pod`` has a terminated state."""
+    states = {cs.get("name"): cs.get("state") or {}
+              for cs in (pod.get("status") or {}).get("containerStatuses") or []}
+    return all("terminated" in states.get(c.get("name"), {}) for c in _containers(pod))
+
+
+def _stop_code(pod: dict[str, Any]) -> int:
+    """How a container stopped by SIGTERM exits: a server cleanly (0); a
+    run-to-completion container cut short with 143, so its pod is Failed."""
+    return 143 if _runs_to_completion(pod) else 0
 
 
 def _strip(conds: list[dict[str, Any]]) -> None:
