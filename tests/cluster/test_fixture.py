@@ -41,7 +41,7 @@ def test_fake_cluster_stops_every_controller_thread(pytester: pytest.Pytester) -
         import threading
 
         def test_uses_it(fake_cluster):
-            assert len(fake_cluster.cluster.threads()) == 13
+            assert len(fake_cluster.cluster.threads()) == 14
 
         def test_after():
             assert not [t for t in threading.enumerate()

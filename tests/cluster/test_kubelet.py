@@ -254,3 +254,41 @@ def test_a_crash_looping_pod_deleted_keeps_its_last_exit(sim: Sim) -> None:
     ended = final["containerStatuses"][0]["state"]["terminated"]
     assert (ended["exitCode"], ended["reason"]) == (1, "Error")
     assert final["phase"] == "Failed"
+
+
+def _pod_gc_armed(sim: Sim) -> None:
+    """Wait until the pod GC's quarantine timer (40 s from now) is pending."""
+    due = sim.clock.now() + 40.0
+    wait_until(sim.srv, lambda: abs((sim.clock.next_due() or 0.0) - due) < 1e-6,
+               what="the pod GC's timer")
+
+
+def test_the_pods_of_a_deleted_node_are_failed_and_deleted_by_the_pod_gc(sim: Sim) -> None:
+    sim.create()
+    sim.running()
+    seen = _Statuses(sim.srv)
+    try:
+        sim.core.delete_node("node-1")
+        _pod_gc_armed(sim)
+        sim.clock.step(39.0)
+        assert sim.status()["phase"] == "Running"  # still quarantined
+        sim.clock.step(1.0)
+        wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by the pod GC")
+        final = seen.last()
+    finally:
+        seen.close()
+    assert final["phase"] == "Failed"
+    target = [c for c in final["conditions"] if c["type"] == "DisruptionTarget"]
+    assert [(c["status"], c["reason"], c["message"]) for c in target] == [
+        ("True", "DeletionByPodGC", "PodGC: node no longer exists")]
+
+
+@needs_kubectl
+def test_a_pod_bound_to_a_node_that_does_not_exist_is_not_run(sim: Sim) -> None:
+    sim.create(nodeName="node-9")
+    _pod_gc_armed(sim)
+    # no kubelet wrote anything: Pending as the API server made it
+    assert "containerStatuses" not in sim.status() and "startTime" not in sim.status()
+    assert sim.kubectl_row()[1:3] == ["0/1", "Pending"]
+    sim.clock.step(40.0)
+    wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by the pod GC")

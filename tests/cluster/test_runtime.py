@@ -36,7 +36,7 @@ def test_off_by_default_nothing_acts_on_the_store() -> None:
 def test_stop_joins_every_controller_thread() -> None:
     srv = FakeAPIServer(cluster=FAST).start()
     try:
-        assert len(_cluster_threads()) == 13
+        assert len(_cluster_threads()) == 14
         assert sorted(srv.cluster.threads()) == sorted(_cluster_threads())
     finally:
         srv.stop()
@@ -190,12 +190,12 @@ def test_restart_keeps_the_control_plane_or_starts_it_again_on_an_empty_store() 
 
     with FakeAPIServer(cluster=FAST) as srv:
         srv.restart()  # keep_state: the controllers never stopped
-        assert len(_cluster_threads()) == 13
+        assert len(_cluster_threads()) == 14
         client.AppsV1Api(srv.api_client()).create_namespaced_deployment(
             "default", deployment("web", "nginx", replicas=1))
         wait_until(srv, lambda: len(pods_of(srv, "app", "web")) == 1)
         srv.restart(keep_state=False)
-        assert len(_cluster_threads()) == 13
+        assert len(_cluster_threads()) == 14
         wait_until(srv, lambda: len(srv.store.items("/nodes")) == 3, what="nodes re-created")
         assert srv.store.items("/pods") == []
     assert not _cluster_threads()

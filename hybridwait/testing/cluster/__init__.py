@@ -1,6 +1,6 @@
 """A simulated control plane for the API server emulator: nodes, a scheduler,
 a kubelet, the workload controllers (Deployment, ReplicaSet, StatefulSet,
-DaemonSet, Job, CronJob), the garbage collector, namespace defaults, endpoints
+DaemonSet, Job, CronJob), the garbage collector, the pod GC, namespace defaults, endpoints
 and a volume provisioner,
 driven by a seed and a time scale; off unless ``FakeAPIServer(cluster=...)``.
 See docs/testing.md, "The simulated control plane".

@@ -4,8 +4,14 @@ from the seeded settings, writes the pod conditions and container statuses a
 kubelet writes, runs run-to-completion pods to ``Succeeded``, and plays the
 workload faults: ``CrashLoopBackOff`` (restart counts, a doubling back-off),
 ``ImagePullBackOff``, never Ready, Ready flapping, and ``Failed`` for
-crashing pods with ``restartPolicy: Never``. The pods of a failed node are
-left alone (its kubelet is gone).
+crashing pods with ``restartPolicy: Never``. The pods of a failed node, or of
+a node that does not exist, are left alone (no kubelet runs them).
+
+A terminal phase is final, whoever set it: a pod someone else marks
+``Succeeded``/``Failed`` is never started (or restarted), its running
+containers are stopped, and the others become ``terminated`` with reason
+``ContainerStatusUnknown``, exit code 137, as a 1.32 kubelet's
+``TerminatePod`` writes; a pod deleted with nothing running goes at once.
 
 Timed steps are kept per pod uid; an event on a pod whose next step is not
 due yet changes nothing, so the kubelet's own writes do not speed it up.
@@ -28,7 +34,7 @@ from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.faults import FaultKind, WorkloadFault
 from hybridwait.testing.cluster.pods import conditions_set, is_active, is_ready
-from hybridwait.testing.cluster.runtime import PODS, Controller, Ref
+from hybridwait.testing.cluster.runtime import NODES, PODS, Controller, Ref
 
 __all__ = ["Kubelet"]
 
@@ -51,7 +57,7 @@ class Kubelet(Controller):
     """Runs the pods bound to simulated nodes (see module docstring)."""
 
     name = "kubelet"
-    watches = (PODS,)
+    watches = (PODS, NODES)
     manager = "kubelet"
 
     def __init__(self, ctx: Any) -> None:
@@ -60,6 +66,11 @@ class Kubelet(Controller):
         self._ips = itertools.count(2)
 
     def refs_for(self, ev: Event) -> Iterable[Ref]:
+        if ev.key == NODES:  # a node (re)appeared: its kubelet runs its pods
+            if ev.type == "ADDED":
+                yield from (Ref.of(PODS, p) for p in self.client.items(PODS)
+                            if (p.get("spec") or {}).get("nodeName") == ev.name)
+            return
         if ev.type == "DELETED":
             uid = str(ev.obj["metadata"].get("uid"))
             self._next.pop(uid, None)
@@ -85,6 +96,8 @@ class Kubelet(Controller):
         node = (pod.get("spec") or {}).get("nodeName")
         if not node or self.ctx.faults.node_failed(node):
             return None
+        if self.client.store.get(NODES, "", node) is None:
+            return None  # no such node, so no kubelet (the pod GC deletes the pod)
         uid = str(pod["metadata"]["uid"])
         now = self.ctx.now()
         if pod["metadata"].get("deletionTimestamp"):

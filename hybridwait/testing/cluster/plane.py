@@ -2,8 +2,8 @@
 :class:`~hybridwait.testing.FakeAPIServer` started with ``cluster=...``.
 
 It starts one thread per controller (nodes, scheduler, kubelet, ReplicaSet,
-Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage collector, namespaces,
-endpoints, volumes), each on the emulator's own event history, and offers the
+Deployment, StatefulSet, DaemonSet, Job, CronJob, garbage collector, pod GC,
+namespaces, endpoints, volumes), each on the emulator's own event history, and offers the
 workload faults. :meth:`ControlPlane.stop` joins every thread.
 
 Example::
@@ -30,6 +30,7 @@ from hybridwait.testing.cluster.job import JobController
 from hybridwait.testing.cluster.kubelet import Kubelet
 from hybridwait.testing.cluster.namespace import NamespaceController
 from hybridwait.testing.cluster.nodes import NodeLifecycle, node_name
+from hybridwait.testing.cluster.podgc import PodGC
 from hybridwait.testing.cluster.replicaset import ReplicaSetController
 from hybridwait.testing.cluster.runtime import ClusterContext, Controller, Loop
 from hybridwait.testing.cluster.scheduler import Scheduler
@@ -44,7 +45,7 @@ log = logging.getLogger("hybridwait.testing.cluster")
 CONTROLLERS: tuple[type[Controller], ...] = (
     NodeLifecycle, Scheduler, Kubelet, ReplicaSetController, DeploymentController,
     StatefulSetController, DaemonSetController, JobController, CronJobController,
-    GarbageCollector,
+    GarbageCollector, PodGC,
     NamespaceController, EndpointsController, VolumeController,
 )
 JOIN_TIMEOUT = 10.0
