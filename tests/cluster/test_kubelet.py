@@ -163,9 +163,9 @@ def test_a_running_pod_set_succeeded_has_its_containers_stopped(sim: Sim) -> Non
     assert ready is not None and (ready["status"], ready.get("reason")) == ("False",
                                                                            "PodCompleted")
     assert sim.kubectl_row()[1:3] == ["0/1", "Completed"]
-    events = [e for e in sim.srv.store.items("/events", "default")
-              if (e.get("involvedObject") or {}).get("name") == "p"]
-    assert "Killing" in [e.get("reason") for e in events]
+    wait_until(sim.srv, lambda: "Killing" in [
+        e.get("reason") for e in sim.srv.store.items("/events", "default")
+        if (e.get("involvedObject") or {}).get("name") == "p"], what="the Killing event")
 
 
 def test_a_finished_pod_is_never_moved_out_of_its_phase(sim: Sim) -> None:
@@ -292,3 +292,41 @@ def test_a_pod_bound_to_a_node_that_does_not_exist_is_not_run(sim: Sim) -> None:
     assert sim.kubectl_row()[1:3] == ["0/1", "Pending"]
     sim.clock.step(40.0)
     wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by the pod GC")
+
+
+def test_a_failed_node_marks_its_pods_not_ready_and_they_wait_for_its_kubelet(
+        sim: Sim) -> None:
+    sim.create(terminationGracePeriodSeconds=30)
+    sim.running()
+    sim.srv.cluster.fail_node("node-1")
+
+    def not_ready() -> dict[str, Any] | None:
+        c = condition(sim.pod(), "Ready")
+        return c if c is not None and c["status"] == "False" else None
+    ready = wait_until(sim.srv, not_ready, what="the pod marked not Ready")
+    # as the node lifecycle controller's MarkPodsNotReady: only Ready's status flips
+    assert "reason" not in ready and "message" not in ready
+    containers = condition(sim.pod(), "ContainersReady")
+    assert containers is not None and containers["status"] == "True"
+
+    def events() -> list[tuple[str, str, str]]:
+        return [(e.get("type"), e.get("reason"), e.get("message"))
+                for e in sim.srv.store.items("/events", "default")
+                if (e.get("involvedObject") or {}).get("name") == "p"]
+    wait_until(sim.srv, lambda: ("Warning", "NodeNotReady", "Node is not ready") in events(),
+               what="the NodeNotReady event")
+
+    assert sim.clock.wait_for_waiters(1, timeout=TIMEOUT)
+    sim.clock.step(300.0)  # eviction_delay: deleted, gracefully
+    wait_until(sim.srv, lambda: sim.pod()["metadata"].get("deletionTimestamp"),
+               what="the pod evicted")
+    sim.clock.step(60.0)  # past its grace period: no kubelet to stop it
+    assert sim.pod() and sim.status()["phase"] == "Running"
+    # the node is back: its kubelet stops the containers with the whole grace
+    # period, counted from when it saw the pod (as a kubelet's kill does)
+    due = sim.clock.now() + 30.0
+    sim.srv.cluster.clear()
+    wait_until(sim.srv, lambda: abs((sim.clock.next_due() or 0.0) - due) < 1e-6,
+               what="the kubelet's grace timer")
+    sim.clock.step(30.0)
+    wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by its kubelet")

@@ -1,6 +1,7 @@
 """Simulated nodes and their lifecycle: ``node-1`` ... ``node-N``, Ready; a
 failed node (``srv.cluster.fail_node(name)``) goes ``Unknown`` with the
-``unreachable`` taints, its pods are marked not Ready at once and evicted
+``unreachable`` taints, its pods are marked not Ready at once (their
+``Ready`` condition False, a ``NodeNotReady`` Warning event) and evicted
 (deleted, so their controllers replace them elsewhere) after
 ``eviction_delay`` simulated seconds, as the node lifecycle controller does.
 
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from hybridwait.testing.apiserver.store import Event
+from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.pods import conditions_set
 from hybridwait.testing.cluster.runtime import NODES, PODS, Controller, Ref
 
@@ -146,12 +148,21 @@ class NodeLifecycle(Controller):
             if fresh is None:
                 continue
             pod = fresh
+            # as MarkPodsNotReady: only Ready's status flips (its reason and
+            # message stay), and the pod gets a NodeNotReady Warning event
             status = pod.setdefault("status", {})
             conds = list(status.get("conditions") or [])
-            new = conditions_set(conds, "Ready", "False", "NodeNotReady",
-                                 "Node is not ready") if any(
-                c.get("type") == "Ready" for c in conds) else conds
-            if new != conds:
+            ready = next((c for c in conds if c.get("type") == "Ready"), None)
+            if ready is not None and ready.get("status") != "False":
+                new = conditions_set(conds, "Ready", "False", str(ready.get("reason") or ""),
+                                     str(ready.get("message") or ""))
+                for c in new:
+                    if c.get("type") == "Ready":
+                        for field in ("reason", "message"):
+                            if not c.get(field):
+                                c.pop(field, None)
                 status["conditions"] = new
                 self.client.update(PODS, pod, self.manager, status=True)
+                self.ctx.events.emit(pod, EventType.WARNING, "NodeNotReady",
+                                     "Node is not ready", self.manager)
         return left if left > 0 else None
