@@ -320,6 +320,13 @@ def test_a_failed_node_marks_its_pods_not_ready_and_they_wait_for_its_kubelet(
     sim.clock.step(300.0)  # eviction_delay: deleted, gracefully
     wait_until(sim.srv, lambda: sim.pod()["metadata"].get("deletionTimestamp"),
                what="the pod evicted")
+    # as the taint eviction controller: a DisruptionTarget condition, an event
+    target = condition(sim.pod(), "DisruptionTarget")
+    assert target is not None and (target["status"], target["reason"], target["message"]) == (
+        "True", "DeletionByTaintManager", "Taint manager: deleting due to NoExecute taint")
+    wait_until(sim.srv, lambda: ("Normal", "TaintManagerEviction",
+                                 "Marking for deletion Pod default/p") in events(),
+               what="the TaintManagerEviction event")
     sim.clock.step(60.0)  # past its grace period: no kubelet to stop it
     assert sim.pod() and sim.status()["phase"] == "Running"
     # the node is back: its kubelet stops the containers with the whole grace

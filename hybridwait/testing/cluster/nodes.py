@@ -2,8 +2,10 @@
 failed node (``srv.cluster.fail_node(name)``) goes ``Unknown`` with the
 ``unreachable`` taints, its pods are marked not Ready at once (their
 ``Ready`` condition False, a ``NodeNotReady`` Warning event) and evicted
-(deleted, so their controllers replace them elsewhere) after
-``eviction_delay`` simulated seconds, as the node lifecycle controller does.
+(a ``TaintManagerEviction`` event, a ``DisruptionTarget`` condition with
+reason ``DeletionByTaintManager``, then a graceful delete, so their controllers
+replace them elsewhere) after ``eviction_delay`` simulated seconds, as the node
+lifecycle and taint eviction controllers do.
 
 Example::
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from hybridwait.testing.apiserver.api import now_rfc3339
 from hybridwait.testing.apiserver.store import Event
 from hybridwait.testing.cluster.events import EventType
 from hybridwait.testing.cluster.pods import conditions_set
@@ -23,6 +26,7 @@ from hybridwait.testing.cluster.runtime import NODES, PODS, Controller, Ref
 __all__ = ["NodeLifecycle", "node_body", "node_name"]
 
 UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_EVICTION = "taint-eviction-controller"
 KUBELET_VERSION = "v1.32.0"
 
 
@@ -135,6 +139,29 @@ class NodeLifecycle(Controller):
             status["conditions"] = conds
             self.client.update(NODES, node, self.manager, status=True)
 
+    def _evict_pod(self, stored: dict[str, Any]) -> None:
+        """As the taint eviction controller: an event, a ``DisruptionTarget``
+        condition, then a graceful delete."""
+        meta = stored["metadata"]
+        ns, name, uid = str(meta["namespace"]), str(meta["name"]), str(meta["uid"])
+        self.ctx.events.emit(stored, EventType.NORMAL, "TaintManagerEviction",
+                             f"Marking for deletion Pod {ns}/{name}", TAINT_EVICTION)
+        pod = self.client.get(PODS, ns, name)
+        if pod is None or pod["metadata"].get("uid") != uid:
+            return
+        status = pod.setdefault("status", {})
+        conds = list(status.get("conditions") or [])
+        if not any(c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+                   for c in conds):
+            conds = [c for c in conds if c.get("type") != "DisruptionTarget"]
+            conds.append({"type": "DisruptionTarget", "status": "True",
+                          "lastProbeTime": None, "lastTransitionTime": now_rfc3339(),
+                          "reason": "DeletionByTaintManager",
+                          "message": "Taint manager: deleting due to NoExecute taint"})
+            status["conditions"] = conds
+            self.client.update(PODS, pod, TAINT_EVICTION, status=True)
+        self.client.delete(PODS, ns, name, uid)
+
     def _evict(self, node: str) -> float | None:
         since = self._failed_at[node]
         left = since + self.ctx.settings.eviction_delay - self.ctx.now()
@@ -142,7 +169,8 @@ class NodeLifecycle(Controller):
                     if (p.get("spec") or {}).get("nodeName") == node]:
             meta = pod["metadata"]
             if left <= 0:
-                self.client.delete(PODS, meta["namespace"], meta["name"], meta["uid"])
+                if not meta.get("deletionTimestamp"):
+                    self._evict_pod(pod)
                 continue
             fresh = self.client.get(PODS, meta["namespace"], meta["name"])
             if fresh is None:
