@@ -337,3 +337,42 @@ def test_a_failed_node_marks_its_pods_not_ready_and_they_wait_for_its_kubelet(
                what="the kubelet's grace timer")
     sim.clock.step(30.0)
     wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by its kubelet")
+
+
+def test_the_active_deadline_counts_from_start_time(sim: Sim) -> None:
+    sim.create(activeDeadlineSeconds=3)  # a server: it would run for ever
+    sim.running()  # 1 s after startTime
+    sim.clock.step(1.9)
+    assert sim.status()["phase"] == "Running"
+    sim.clock.step(0.1)  # 3 s after startTime
+    wait_until(sim.srv, lambda: sim.status().get("phase") == "Failed", what="Failed")
+    status = sim.status()
+    assert (status["reason"], status["message"]) == (
+        "DeadlineExceeded", "Pod was active on the node longer than the specified deadline")
+    ended = status["containerStatuses"][0]["state"]["terminated"]
+    assert (ended["exitCode"], ended["reason"]) == (0, "Completed")  # stopped by SIGTERM
+    ready = condition(sim.pod(), "Ready")
+    assert ready is not None and (ready["status"], ready.get("reason")) == ("False", "PodFailed")
+    wait_until(sim.srv, lambda: "DeadlineExceeded" in [
+        e.get("reason") for e in sim.srv.store.items("/events", "default")
+        if (e.get("involvedObject") or {}).get("name") == "p"], what="the event")
+    sim.clock.step(60.0)  # never started again
+    assert sim.status()["phase"] == "Failed"
+
+
+def test_a_pod_that_never_started_fails_at_its_active_deadline(sim: Sim) -> None:
+    sim.srv.cluster.image_pull_error(image="x")
+    sim.create(activeDeadlineSeconds=5)
+    sim.containers_creating()
+    sim.clock.step(1.0)
+
+    def pulling() -> bool:
+        cs = (sim.status().get("containerStatuses") or [{}])[0]
+        return (cs.get("state") or {}).get("waiting", {}).get("reason") == "ImagePullBackOff"
+    wait_until(sim.srv, pulling, what="ImagePullBackOff")
+    assert sim.clock.wait_for_waiters(1, timeout=TIMEOUT)
+    sim.clock.step(4.0)
+    wait_until(sim.srv, lambda: sim.status().get("phase") == "Failed", what="Failed")
+    status = sim.status()
+    assert status["reason"] == "DeadlineExceeded"
+    assert [cs["state"]["terminated"] for cs in status["containerStatuses"]] == [UNKNOWN]

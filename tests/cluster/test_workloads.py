@@ -3,6 +3,7 @@ the simulated control plane."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -10,7 +11,8 @@ from kubernetes.client.exceptions import ApiException
 
 from hybridwait.kube.status import object_status
 from hybridwait.testing import FakeAPIServer
-from tests.cluster.conftest import condition, job, pods_of, stored, wait_until
+from hybridwait.testing.cluster import Span
+from tests.cluster.conftest import FAST, condition, job, pods_of, stored, wait_until
 
 
 def _true(obj: dict[str, Any] | None, ctype: str) -> bool:
@@ -296,30 +298,33 @@ def test_an_on_delete_statefulset_replaces_a_pod_only_when_it_is_deleted(
                what="db-1 re-created with the new template")
 
 
-def test_a_job_past_its_active_deadline_fails_and_its_pods_go(
-        cluster: FakeAPIServer, batch: Any) -> None:
-    # OnFailure pods that crash restart in place: the Job never completes
-    cluster.cluster.crash_loop(image="slow")
-    body = job("slow", image="slow", activeDeadlineSeconds=5)
-    body["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
-    # 150 simulated s to stop: 3 real s at time_scale 50, generous for a busy machine
-    body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 150
-    batch.create_namespaced_job("default", body)
-    # first FailureTarget, while its pod is terminating, then Failed once no pod
-    # is left terminating (as since 1.31)
-    target = wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"),
-                                               "FailureTarget")
-                        and stored(cluster, "batch/jobs", "slow"), what="FailureTarget")
-    assert condition(target, "Failed") is None
-    assert target["status"]["terminating"] == 1
-    wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"), "Failed"),
-               what="DeadlineExceeded")
-    assert not pods_of(cluster, "job-name", "slow")  # the pod went first
-    done = stored(cluster, "batch/jobs", "slow")
-    failed = condition(done, "Failed")
-    assert failed is not None and failed["reason"] == "DeadlineExceeded"
-    assert failed["message"] == "Job was active longer than specified deadline"
-    assert done is not None and done["status"]["terminating"] == 0
+def test_a_job_past_its_active_deadline_fails_and_its_pods_go() -> None:
+    from kubernetes import client
+
+    # its pod runs 60 simulated s, past the deadline, so it is running when the
+    # Job controller deletes it (a pod with nothing running would go at once)
+    with FakeAPIServer(cluster=dataclasses.replace(FAST, run_time=Span(60.0, 60.0))
+                       ) as cluster:
+        batch = client.BatchV1Api(cluster.api_client())
+        body = job("slow", image="slow", activeDeadlineSeconds=5)
+        # 150 simulated s to stop: 3 real s at time_scale 50, generous for a busy machine
+        body["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] = 150
+        batch.create_namespaced_job("default", body)
+        # first FailureTarget, while its pod is terminating, then Failed once no
+        # pod is left terminating (as since 1.31)
+        target = wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"),
+                                                   "FailureTarget")
+                            and stored(cluster, "batch/jobs", "slow"), what="FailureTarget")
+        assert condition(target, "Failed") is None
+        assert target["status"]["terminating"] == 1
+        wait_until(cluster, lambda: _true(stored(cluster, "batch/jobs", "slow"), "Failed"),
+                   what="DeadlineExceeded")
+        assert not pods_of(cluster, "job-name", "slow")  # the pod went first
+        done = stored(cluster, "batch/jobs", "slow")
+        failed = condition(done, "Failed")
+        assert failed is not None and failed["reason"] == "DeadlineExceeded"
+        assert failed["message"] == "Job was active longer than specified deadline"
+        assert done is not None and done["status"]["terminating"] == 0
 
 
 def test_a_suspended_job_makes_no_pods_until_resumed(cluster: FakeAPIServer,

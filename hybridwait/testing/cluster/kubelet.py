@@ -11,7 +11,9 @@ A terminal phase is final, whoever set it: a pod someone else marks
 ``Succeeded``/``Failed`` is never started (or restarted), its running
 containers are stopped, and the others become ``terminated`` with reason
 ``ContainerStatusUnknown``, exit code 137, as a 1.32 kubelet's
-``TerminatePod`` writes; a pod deleted with nothing running goes at once.
+``TerminatePod`` writes; a pod deleted with nothing running goes at once; a
+pod past its ``activeDeadlineSeconds`` (from ``startTime``) ends ``Failed``
+with reason ``DeadlineExceeded``.
 
 Timed steps are kept per pod uid; an event on a pod whose next step is not
 due yet changes nothing, so the kubelet's own writes do not speed it up.
@@ -75,6 +77,7 @@ class Kubelet(Controller):
             uid = str(ev.obj["metadata"].get("uid"))
             self._next.pop(uid, None)
             self._next.pop(f"{uid}/terminating", None)
+            self._next.pop(f"{uid}/deadline", None)
             self.ctx.forget_pods(gone=uid)
             return
         if (ev.obj.get("spec") or {}).get("nodeName"):
@@ -106,18 +109,40 @@ class Kubelet(Controller):
             # a terminal phase is final, whoever wrote it: nothing is started
             # again, what still runs is stopped (a 1.32 kubelet's SyncPod)
             self._next.pop(uid, None)
+            self._next.pop(f"{uid}/deadline", None)
             if not _all_ended(pod):
                 self._kill_events(pod)
                 self._write(pod, self._ended(pod, _stop_code(pod)))
             return None
+        deadline = self._next.get(f"{uid}/deadline")
+        if deadline is not None and now >= deadline:
+            self._deadline_exceeded(pod, uid)
+            return None
         due = self._next.get(uid)
         if due is not None and now < due:
-            return due - now
+            return _sooner(due - now, deadline, now)
         self._next.pop(uid, None)
         delay = self._advance(pod, due is not None)
         if delay is not None:
             self._next[uid] = now + delay
-        return delay
+        if not (pod.get("status") or {}).get("startTime"):
+            return delay
+        seconds = (pod.get("spec") or {}).get("activeDeadlineSeconds")
+        if deadline is None and isinstance(seconds, int) and seconds > 0:
+            # counted from startTime, the kubelet's first status for the pod
+            deadline = self._next[f"{uid}/deadline"] = now + seconds
+        return _sooner(delay, deadline, now)
+
+    def _deadline_exceeded(self, pod: dict[str, Any], uid: str) -> None:
+        """``spec.activeDeadlineSeconds`` passed since ``startTime``: the pod is
+        Failed (reason ``DeadlineExceeded``) and its containers stopped, as a
+        kubelet's active deadline handler does."""
+        self._next.pop(uid, None)
+        self._next.pop(f"{uid}/deadline", None)
+        self._event(pod, EventType.NORMAL, DEADLINE, DEADLINE_MESSAGE)
+        self._kill_events(pod)
+        status = self._ended(pod, _stop_code(pod), failed=(DEADLINE, DEADLINE_MESSAGE))
+        self._write(pod, status)
 
     def _terminate(self, pod: dict[str, Any], uid: str, now: float) -> float | None:
         """A pod being deleted: running containers stop after the grace period
@@ -369,15 +394,16 @@ class Kubelet(Controller):
         status["containerStatuses"] = out
         return self._with_readiness(pod, status, False)
 
-    def _ended(self, pod: dict[str, Any], exit_code: int, *, deleting: bool = False
-               ) -> dict[str, Any]:
+    def _ended(self, pod: dict[str, Any], exit_code: int, *, deleting: bool = False,
+               failed: tuple[str, str] | None = None) -> dict[str, Any]:
         """The status a kubelet leaves when a pod's containers are done: running
         ones exited with ``exit_code``; a crash-looping one being deleted shows
         its last exit (the runtime still has that container); any other one that
         is not terminated (never started, backing off) is terminated with reason
         ``ContainerStatusUnknown``, exit 137, no times (the status manager's
         ``TerminatePod``). A terminal phase already set is kept; otherwise
-        ``Succeeded`` if every container exited 0, else ``Failed``."""
+        ``Succeeded`` if every container exited 0, else ``Failed``; ``failed``
+        (reason, message): the kubelet ends the pod ``Failed`` for that reason."""
         status = dict(pod.get("status") or {})
         phase = status.get("phase")
         if not status.get("startTime"):  # never synced here: the status it would write
@@ -400,6 +426,9 @@ class Kubelet(Controller):
         status["containerStatuses"] = out
         if phase in ("Succeeded", "Failed"):
             status["phase"] = phase
+        elif failed is not None:
+            status["phase"] = "Failed"
+            status["reason"], status["message"] = failed
         else:
             clean = all(cs["state"]["terminated"].get("exitCode") == 0 for cs in out)
             status["phase"] = "Succeeded" if clean else "Failed"
@@ -437,6 +466,17 @@ def _all_ended(pod: dict[str, Any]) -> bool:
     states = {cs.get("name"): cs.get("state") or {}
               for cs in (pod.get("status") or {}).get("containerStatuses") or []}
     return all("terminated" in states.get(c.get("name"), {}) for c in _containers(pod))
+
+
+DEADLINE = "DeadlineExceeded"
+DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+
+
+def _sooner(delay: float | None, deadline: float | None, now: float) -> float | None:
+    """The next step's delay, or the time to ``deadline`` if that comes first."""
+    if deadline is None:
+        return delay
+    return max(0.0, deadline - now) if delay is None else min(delay, max(0.0, deadline - now))
 
 
 def _stop_code(pod: dict[str, Any]) -> int:
