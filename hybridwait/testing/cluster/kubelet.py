@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from hybridwait.testing.apiserver.api import now_rfc3339
 from hybridwait.testing.apiserver.store import Event
@@ -139,9 +139,9 @@ class Kubelet(Controller):
         kubelet's active deadline handler does."""
         self._next.pop(uid, None)
         self._next.pop(f"{uid}/deadline", None)
-        self._event(pod, EventType.NORMAL, DEADLINE, DEADLINE_MESSAGE)
+        self._event(pod, EventType.NORMAL, DEADLINE.reason, DEADLINE.message)
         self._kill_events(pod)
-        status = self._ended(pod, _stop_code(pod), failed=(DEADLINE, DEADLINE_MESSAGE))
+        status = self._ended(pod, _stop_code(pod), failed=DEADLINE)
         self._write(pod, status)
 
     def _terminate(self, pod: dict[str, Any], uid: str, now: float) -> float | None:
@@ -395,15 +395,15 @@ class Kubelet(Controller):
         return self._with_readiness(pod, status, False)
 
     def _ended(self, pod: dict[str, Any], exit_code: int, *, deleting: bool = False,
-               failed: tuple[str, str] | None = None) -> dict[str, Any]:
+               failed: PodFailure | None = None) -> dict[str, Any]:
         """The status a kubelet leaves when a pod's containers are done: running
         ones exited with ``exit_code``; a crash-looping one being deleted shows
         its last exit (the runtime still has that container); any other one that
         is not terminated (never started, backing off) is terminated with reason
         ``ContainerStatusUnknown``, exit 137, no times (the status manager's
         ``TerminatePod``). A terminal phase already set is kept; otherwise
-        ``Succeeded`` if every container exited 0, else ``Failed``; ``failed``
-        (reason, message): the kubelet ends the pod ``Failed`` for that reason."""
+        ``Succeeded`` if every container exited 0, else ``Failed``; ``failed``:
+        the kubelet ends the pod ``Failed`` for that reason."""
         status = dict(pod.get("status") or {})
         phase = status.get("phase")
         if not status.get("startTime"):  # never synced here: the status it would write
@@ -428,7 +428,7 @@ class Kubelet(Controller):
             status["phase"] = phase
         elif failed is not None:
             status["phase"] = "Failed"
-            status["reason"], status["message"] = failed
+            status["reason"], status["message"] = failed.reason, failed.message
         else:
             clean = all(cs["state"]["terminated"].get("exitCode") == 0 for cs in out)
             status["phase"] = "Succeeded" if clean else "Failed"
@@ -468,8 +468,15 @@ def _all_ended(pod: dict[str, Any]) -> bool:
     return all("terminated" in states.get(c.get("name"), {}) for c in _containers(pod))
 
 
-DEADLINE = "DeadlineExceeded"
-DEADLINE_MESSAGE = "Pod was active on the node longer than the specified deadline"
+class PodFailure(NamedTuple):
+    """Why a kubelet ends a pod ``Failed`` (its ``status.reason``/``message``)."""
+
+    reason: str
+    message: str
+
+
+DEADLINE = PodFailure("DeadlineExceeded",
+                      "Pod was active on the node longer than the specified deadline")
 
 
 def _sooner(delay: float | None, deadline: float | None, now: float) -> float | None:
