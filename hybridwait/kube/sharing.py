@@ -4,8 +4,11 @@
   watch (``fieldSelector=metadata.name=NAME``): it never lists the namespace.
 * As soon as waits on **two or more distinct objects** of the same resource
   and namespace are active (``widen_at``), one **namespace-wide** watch is
-  started for that scope. Once it has synced, the narrow watches of the
-  scope are stopped: from then on N waits share O(1) connections.
+  started for that scope. Once it has synced (its LIST stored, every wait of
+  the scope woken to read the cache), the narrow watches of the scope are
+  stopped: from then on N waits share O(1) connections. The hand-over itself
+  reads nothing; a wait whose first look at its object is the LIST's copy
+  confirms by a GET what would end it, as every first check (docs/engine.md).
 * Cluster-scoped resources use the same rule with namespace ``""``.
 * A watch with no waiter left **lingers** ``linger`` seconds (default 5) before
   it stops, so sequential waits (the CLI visits objects one by one, as kubectl)
