@@ -84,13 +84,15 @@ class _SlimCondition:
     """The ``threading.Condition`` interface a ``concurrent.futures.Future``
     uses (``with``, ``acquire``/``release``, ``wait``, ``notify``/``notify_all``)
     in about 100 bytes instead of about 1.2 KB (``threading.Condition`` keeps a
-    deque and five bound methods per instance). Not reentrant: a Future never
-    takes its own condition twice (callbacks run after it is released)."""
+    deque and five bound methods per instance). Reentrant, as the stdlib
+    Future's condition is: ``concurrent.futures.wait(..., FIRST_EXCEPTION)``
+    holds every future's condition and then calls ``f.cancelled()``, which
+    takes it again (with a plain lock that call never returned)."""
 
     __slots__ = ("_lock", "_waiters")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._waiters: list[Any] | None = None  # locks of blocked waiters, made on first wait
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
@@ -112,13 +114,13 @@ class _SlimCondition:
         if self._waiters is None:
             self._waiters = []
         self._waiters.append(waiter)
-        self._lock.release()
+        saved = self._lock._release_save()  # type: ignore[attr-defined]  # every level, as Condition does
         got = False
         try:
             got = waiter.acquire() if timeout is None else waiter.acquire(True, max(timeout, 0))
             return got
         finally:
-            self._lock.acquire()
+            self._lock._acquire_restore(saved)  # type: ignore[attr-defined]
             if not got and self._waiters is not None:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
@@ -155,9 +157,14 @@ class WaitFuture(Future[Any]):
 
     def cancel(self) -> bool:
         """Cancel the wait (see ``concurrent.futures.Future.cancel``); harmless
-        once it is done."""
+        once it is done. Unlike a bare stdlib Future (whose executor would say
+        so later), a cancelled wait counts as done for ``concurrent.futures.wait``
+        and ``as_completed`` at once."""
         already = self.cancelled()
         cancelled = super().cancel()
         if cancelled and not already:  # the wait's own end is idempotent besides
+            # no executor will pick it up to say so: tell concurrent.futures.wait()
+            # and as_completed() now that it is done (state CANCELLED_AND_NOTIFIED)
+            self.set_running_or_notify_cancel()
             self._on_cancel()
         return cancelled

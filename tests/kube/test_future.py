@@ -123,3 +123,67 @@ def test_engine_thread_mark_is_per_thread() -> None:
     t.join(10)
     assert seen == [True]
     assert not on_engine_thread()
+
+
+@pytest.mark.parametrize("return_when", [concurrent.futures.FIRST_EXCEPTION,
+                                         concurrent.futures.FIRST_COMPLETED,
+                                         concurrent.futures.ALL_COMPLETED])
+def test_stdlib_wait_with_futures_already_done_returns(return_when: str) -> None:
+    # concurrent.futures.wait(FIRST_EXCEPTION) holds every future's condition and
+    # then asks f.cancelled(), which takes it again: the condition must be
+    # reentrant as the stdlib's is (a plain lock hung `hybridwait wait -f` for ever
+    # when a wait ended just before the CLI's next wait() call)
+    ok = WaitFuture(on_cancel=lambda: None)
+    ok.set_result(1)
+    failed = WaitFuture(on_cancel=lambda: None)
+    failed.set_exception(ValueError("boom"))
+    cancelled = WaitFuture(on_cancel=lambda: None)
+    cancelled.cancel()
+    pending = WaitFuture(on_cancel=lambda: None)
+    got: list[object] = []
+
+    def call() -> None:
+        got.append(concurrent.futures.wait([ok, failed, cancelled, pending], timeout=0.1,
+                                           return_when=return_when))
+
+    t = threading.Thread(target=call, daemon=True)
+    t.start()
+    t.join(20)
+    assert not t.is_alive(), "concurrent.futures.wait hung on a WaitFuture's condition"
+    done, not_done = got[0]  # type: ignore[misc]
+    assert done == {ok, failed, cancelled}
+    assert not_done == {pending}
+    pending.cancel()
+
+
+def test_result_with_timeout_releases_and_takes_back_the_condition() -> None:
+    fut = WaitFuture(on_cancel=lambda: None)
+    with pytest.raises(concurrent.futures.TimeoutError):
+        fut.result(timeout=0.01)
+    # the condition is free again: another thread can complete the future
+    t = threading.Thread(target=lambda: fut.set_result("later"))
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    assert fut.result(timeout=10) == "later"
+
+
+def test_a_cancel_from_another_thread_ends_a_stdlib_wait_and_as_completed() -> None:
+    futs = [WaitFuture(on_cancel=lambda: None) for _ in range(3)]
+    got: list[object] = []
+    t = threading.Thread(target=lambda: got.append(concurrent.futures.wait(futs, timeout=30)))
+    t.start()
+    order: list[WaitFuture] = []
+    t2 = threading.Thread(target=lambda: order.extend(
+        concurrent.futures.as_completed(futs, timeout=30)))  # type: ignore[arg-type]
+    t2.start()
+    futs[0].set_result(0)
+    futs[1].cancel()
+    futs[2].set_exception(RuntimeError("x"))
+    t.join(20)
+    t2.join(20)
+    assert not t.is_alive() and not t2.is_alive()
+    done, not_done = got[0]  # type: ignore[misc]
+    assert done == set(futs) and not not_done
+    assert set(order) == set(futs)
+    assert futs[1].cancelled()
