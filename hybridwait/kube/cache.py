@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import cachetools
 
@@ -83,7 +83,7 @@ def rv_of(obj: Mapping[str, Any] | None) -> int | None:
     if obj is None:
         return None
     meta = obj.get("metadata")
-    if not isinstance(meta, Mapping):
+    if type(meta) is not dict and not isinstance(meta, Mapping):  # dict: no ABC check
         return None
     rv = meta.get("resourceVersion")
     try:
@@ -143,6 +143,10 @@ class ObjectCache:
         self._tombs: cachetools.TTLCache[ObjectKey, int | None] = cachetools.TTLCache(
             maxsize=max(16, maxsize // 4), ttl=tombstone_ttl, timer=timer
         )
+        # False until the first deletion is recorded: until then no key can have
+        # a tombstone, and apply skips the TTL cache's lookup (it reads the
+        # clock and expires entries on every call, once per watch event)
+        self._had_tombs = False
 
     def _evicted(self, key: Key) -> None:
         self.evictions += 1
@@ -156,7 +160,7 @@ class ObjectCache:
         key = as_key(key)
         rv = rv_of(obj)
         with self._lock:
-            tomb = self._tombs.get(key, _MISSING)
+            tomb = self._tombs.get(key, _MISSING) if self._had_tombs else _MISSING
             if tomb is not _MISSING:
                 if not _newer(rv, tomb) or rv == tomb:  # type: ignore[arg-type]
                     return False
@@ -183,6 +187,7 @@ class ObjectCache:
             old = self._tombs.get(key, _MISSING)
             if old is _MISSING or _newer(rv, old):  # type: ignore[arg-type]
                 self._tombs[key] = rv
+                self._had_tombs = True
             return changed
 
     def get(self, key: Key) -> dict[str, Any] | None:
@@ -242,18 +247,18 @@ class WaiterRegistry:
 
     def remove(self, key: Key, waiter: Wakeable) -> None:
         """Unregister (idempotent)."""
-        key = as_key(key)
+        scope = cast(Scope, (key[0], key[1]))  # equal to the Scope key, cheaper to build
         with self._lock:
-            names = self._by_scope.get(key.scope)
+            names = self._by_scope.get(scope)
             if names is None:
                 return
-            waiters = names.get(key.name)
+            waiters = names.get(key[2])
             if waiters is not None:
                 waiters.pop(waiter, None)
                 if not waiters:
-                    del names[key.name]
+                    del names[key[2]]
             if not names:
-                del self._by_scope[key.scope]
+                del self._by_scope[scope]
 
     def wake(self, key: Key) -> int:
         """Kick every waiter of ``key``; returns how many."""
@@ -268,12 +273,15 @@ class WaiterRegistry:
     def wake_many(self, keys: Iterable[Key]) -> int:
         """Kick every waiter of any of ``keys`` once (one lock for the batch);
         returns how many waiters."""
+        by_scope = self._by_scope
         with self._lock:
             waiters: dict[Wakeable, None] = {}
-            for key in map(as_key, keys):
-                names = self._by_scope.get(key.scope)
+            for key in keys:  # a plain (resource, namespace) tuple finds a Scope
+                names = by_scope.get(cast(Scope, (key[0], key[1])))
                 if names:
-                    waiters.update(names.get(key.name, {}))
+                    found = names.get(key[2])
+                    if found:
+                        waiters.update(found)
         for w in waiters:
             w.kick()
         return len(waiters)

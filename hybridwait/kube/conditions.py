@@ -90,7 +90,8 @@ ConditionLike = Union[Condition, str, Callable[[Union[Obj, None]], bool]]  # noq
 
 def _nested(obj: Any, *keys: str) -> Any:
     for key in keys:
-        if not isinstance(obj, Mapping) or key not in obj:
+        # a decoded object is made of dicts: the exact-type test spares the ABC check
+        if (type(obj) is not dict and not isinstance(obj, Mapping)) or key not in obj:
             return None
         obj = obj[key]
     return obj
@@ -107,11 +108,13 @@ def _as_int(value: Any) -> int | None:
 
 
 class _StatusCondition(Condition):
-    __slots__ = ("name", "status")
+    __slots__ = ("_fname", "_fstatus", "name", "status")
 
     def __init__(self, name: str, status: str) -> None:
         self.name = name
         self.status = status
+        self._fname = name.casefold()  # folded once, not once per event
+        self._fstatus = status.casefold()
 
     def __call__(self, obj: Obj | None) -> bool:
         if obj is None:
@@ -121,10 +124,12 @@ class _StatusCondition(Condition):
             return False
         generation = _as_int(_nested(obj, "metadata", "generation"))
         for cond in conditions:
-            if not isinstance(cond, Mapping):
+            if type(cond) is not dict and not isinstance(cond, Mapping):
                 continue
             ctype = cond.get("type")
-            if not isinstance(ctype, str) or ctype.casefold() != self.name.casefold():
+            if not isinstance(ctype, str) or (
+                ctype != self.name and ctype.casefold() != self._fname
+            ):
                 continue
             status = cond.get("status")
             if not isinstance(status, str):
@@ -135,7 +140,7 @@ class _StatusCondition(Condition):
                     observed = _as_int(_nested(obj, "status", "observedGeneration"))
                 if observed is not None and observed < generation:
                     return False  # the status describes an older spec
-            return status.casefold() == self.status.casefold()  # first match wins
+            return status.casefold() == self._fstatus  # first match wins
         return False
 
     def __repr__(self) -> str:

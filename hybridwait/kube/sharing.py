@@ -47,7 +47,7 @@ import enum
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from hybridwait.core import Clock, RealClock
 from hybridwait.kube.cache import Key, ObjectCache, ObjectKey, Scope, WaiterRegistry, as_key
@@ -219,10 +219,10 @@ class WatchManager:
 
     def coverage(self, key: Key) -> Coverage:
         """How a waiter should read ``key`` now (see :class:`Coverage`)."""
-        key = as_key(key)
+        scope = cast(Scope, (key[0], key[1]))  # equal to the Scope key, cheaper to build
         with self._lock:  # called for every check of every wait: kept lean
-            wide = self._wide.get(key.scope)
-            narrow = self._narrow.get(key)
+            wide = self._wide.get(scope)
+            narrow = self._narrow.get(cast(ObjectKey, key))
         if (wide is not None and wide.healthy) or (narrow is not None and narrow.healthy):
             return Coverage.CACHE
         if (wide is not None and wide.pending) or (narrow is not None and narrow.pending):

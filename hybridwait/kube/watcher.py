@@ -352,7 +352,9 @@ def _decode_batch(
             out = Outcome.EXPIRED if ev.code == 410 else Outcome.ERROR_EVENT
             break
         if prepare is not None and ev.type in _CHANGES:
-            ev = WatchEvent(ev.type, prepare(ev.object))
+            obj = prepare(ev.object)
+            if obj is not ev.object:  # most transforms change the object in place
+                ev = WatchEvent(ev.type, obj)
         events.append(ev)
     if events:
         apply(events)
@@ -979,9 +981,11 @@ class Watcher:
                     changed = self.cache.apply(key, obj)
                 if changed:
                     touched[key] = None
+        for ev in reversed(events):  # the stream's position: the last version given
             rv = ev.resource_version
             if rv:
                 self._rv = rv
+                break
         bookmarks = len(events) - changes
         self._events += changes
         self._bookmarks += bookmarks
