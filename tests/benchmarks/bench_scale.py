@@ -21,6 +21,14 @@ Two phases on the same waiters:
    chunks the samples say nothing about the rate: it read 3,852 to 21,913
    events/s, and 600,000 events/s once the server sent the burst in one chunk.)
 
+Also from chunk stamps alone (no per-event probe needed): the burst's events
+per CPU second of the watcher on every chunk received after the stall began,
+and, in the client after the run, bare ``json.loads`` and ``orjson.loads``
+loops over the very lines of those chunks (lines per CPU second), with the
+ratios dispatch ÷ bare loop: how close dispatch is to the decode limit.
+``--no-stage-probes`` runs the client with the chunk stamps only, to see
+what the per-stage probes cost.
+
 Printed (and written to the ``scale`` section of docs/benchmarks.md): peak RSS
 of the client process, engine threads (threads not started by the harness),
 dispatch rate, latency percentiles, API requests.
@@ -30,6 +38,7 @@ Usage::
     python3 tests/benchmarks/bench_scale.py             # N = 10,000, three consecutive runs
     python3 tests/benchmarks/bench_scale.py --futures   # the same with eng.submit futures
     python3 tests/benchmarks/bench_scale.py --n 2000 --runs 1 --no-doc   # smaller
+    python3 tests/benchmarks/bench_scale.py --futures --runs 1 --no-doc --no-stage-probes
 """
 
 from __future__ import annotations
@@ -77,6 +86,27 @@ def dispatch_rate(stages: dict[str, dict[str, float]], busy: list[list[float]],
     return len(burst) / work, work, t_end - t_begin, len(burst) / cpu
 
 
+def burst_chunks(busy: list[list[float]], loads: list[list[float]], since: float,
+                 events: int) -> dict[str, float]:
+    """Chunk-level figures of the burst, needing no per-event probe: every chunk
+    the client received after the stall began (``since``, the harness's
+    ``time.monotonic``, the same clock as the client's on Linux) carried the
+    burst. Returns the burst's events per CPU second of the watcher on those
+    chunks, and the bare decode loops over the very same lines, timed in the
+    client after the run (lines per CPU second of ``json.loads`` and
+    ``orjson.loads``) and the ratios dispatch ÷ bare loop."""
+    cpu = sum(b[3] - b[2] for b in busy if b[0] >= since)
+    mine = [c for c in loads if c[0] >= since]
+    lines = sum(c[1] for c in mine)
+    js, oj = sum(c[2] for c in mine), sum(c[3] for c in mine)
+    rate = events / cpu if cpu > 0 else float("nan")
+    json_rate = lines / js if js > 0 else float("nan")
+    orjson_rate = lines / oj if oj > 0 else float("nan")
+    return {"chunk_cpu_rate": rate, "burst_lines": lines, "json_rate": json_rate,
+            "orjson_rate": orjson_rate, "vs_json": rate / json_rate,
+            "vs_orjson": rate / orjson_rate}
+
+
 def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
     """One scaling run in namespace ``ns``: returns its figures."""
     srv = bench.srv
@@ -87,7 +117,8 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
     srv.reset_requests()
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), "--contender",
-         "hybridwait-futures" if args.futures else "hybridwait", "--scale", "--trace",
+         "hybridwait-futures" if args.futures else "hybridwait", "--scale",
+         "--chunk-probe" if args.no_stage_probes else "--trace",
          "--kubeconfig", srv.kubeconfig, "--namespace", ns, "--n", str(n),
          "--interval", str(args.interval), "--timeout", "600"],
         stdout=subprocess.PIPE, text=True, cwd=ROOT)
@@ -120,6 +151,7 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
             bench.flip(ns, name)
         time.sleep(2 * args.interval + 1)
         # phase 2: burst behind a stall
+        t_stall = time.monotonic()
         srv.faults.stall_watches(args.stall)
         time.sleep(0.2)
         tb = time.monotonic()
@@ -145,6 +177,8 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
            if nm in wakes and (ns, nm) in bench.commits]
     rate, secs, wall, cpu_rate = dispatch_rate(res["extra"]["stages"],
                                                res["extra"]["chunk_busy"], second)
+    chunked = burst_chunks(res["extra"]["chunk_busy"], res["extra"]["chunk_loads"], t_stall,
+                           len(second))
     # where phase 1's latency went (the breakdown's stages, phase-1 pods only)
     in_first = set(first)
     phase1 = {"extra": {"stages": {nm: st for nm, st in res["extra"]["stages"].items()
@@ -166,6 +200,7 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
         "max_ms": max(lat) if lat else None,
         "requests": counts, "requests_per_wait": sum(counts.values()) / max(1, len(wakes)),
         "cpu_s": res["cpu_s"], "engine_stats": stats, "phase1_stages": stages,
+        **chunked,
     }
     print(json.dumps({k: v for k, v in figures.items()
                       if k not in ("engine_stats", "phase1_stages")}), flush=True)
@@ -191,6 +226,9 @@ def main() -> int:
     ap.add_argument("--stall", type=float, default=6.0, help="seconds of the watch stall")
     ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--no-doc", action="store_true")
+    ap.add_argument("--no-stage-probes", action="store_true",
+                    help="stamp chunks only (no per-event probe): the chunk-level figures "
+                    "alone, to see what the per-stage probes cost")
     ap.add_argument("--futures", action="store_true",
                     help="one eng.submit future per pod instead of a caller thread per wait")
     args = ap.parse_args()
@@ -206,6 +244,14 @@ def main() -> int:
     spread = (max(rates) - min(rates)) / statistics.median(rates) * 100
     cpu_rates = [r["dispatch_cpu_rate"] for r in runs]
     cpu_spread = (max(cpu_rates) - min(cpu_rates)) / statistics.median(cpu_rates) * 100
+    ch_rates = [r["chunk_cpu_rate"] for r in runs]
+    ch_spread = (max(ch_rates) - min(ch_rates)) / statistics.median(ch_rates) * 100
+    print(f"burst events per CPU second of the watcher on the chunks after the stall began: "
+          f"{', '.join(f'{r:,.0f}' for r in ch_rates)}; (max-min)/median = {ch_spread:.0f}%")
+    for r in runs:
+        print(f"  bare loops over the burst's {r['burst_lines']} lines: json.loads "
+              f"{r['json_rate']:,.0f}/s, orjson.loads {r['orjson_rate']:,.0f}/s; dispatch / "
+              f"json.loads = {r['vs_json']:.2f}, / orjson.loads = {r['vs_orjson']:.2f}")
     print(f"dispatch: {', '.join(f'{r:,.0f}' for r in rates)} events/s; "
           f"(max-min)/median = {spread:.0f}%")
     print(f"dispatch per CPU second of the watcher: {', '.join(f'{r:,.0f}' for r in cpu_rates)}"
@@ -244,6 +290,18 @@ def main() -> int:
             f"| {_span(cpu_rates, '{:,.0f}')} events/s; "
             f"runs: {', '.join(f'{r:,.0f}' for r in cpu_rates)} "
             f"((max-min)/median {cpu_spread:.0f}%) | reproduced within 20 % |",
+            "| the same from chunk stamps only: burst events / the watcher's CPU time on "
+            "every chunk received after the stall began "
+            f"| {_span(ch_rates, '{:,.0f}')} events/s; "
+            f"runs: {', '.join(f'{r:,.0f}' for r in ch_rates)} "
+            f"((max-min)/median {ch_spread:.0f}%) | >= 50,000 events/s |",
+            "| bare decode loops over the burst's same lines, in the client "
+            "(lines per CPU second) | "
+            f"`json.loads` {_span([r['json_rate'] for r in runs], '{:,.0f}')}, "
+            f"`orjson.loads` {_span([r['orjson_rate'] for r in runs], '{:,.0f}')} | - |",
+            "| dispatch (chunk stamps) ÷ bare loop | "
+            f"÷ `json.loads` {_span([r['vs_json'] for r in runs], '{:.2f}')}, "
+            f"÷ `orjson.loads` {_span([r['vs_orjson'] for r in runs], '{:.2f}')} | - |",
             f"| event->wake latency, phase 1 ({last['half']} writes over {args.spread:g} s) | "
             f"p50 {_span([r['p50_ms'] for r in runs], '{:.2f}')} ms, "
             f"p99 {_span([r['p99_ms'] for r in runs], '{:.2f}')} ms, "
