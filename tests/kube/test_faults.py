@@ -223,7 +223,10 @@ def test_lost_poll_request_delays_a_wait_by_one_request_timeout(fake_apiserver, 
     try:
         th.start()
         deadline = time.monotonic() + 10
-        while eng.stats()["direct_gets"] < 1:  # the first check is done
+        # the first check is done (its GET answered: "polls" counts a check once it
+        # ran; "direct_gets" counts a GET when sent, and a first check whose GET
+        # hangs fails the wait with ConnectionFailed, as kubectl's first contact)
+        while eng.stats()["polls"] < 1:
             assert time.monotonic() < deadline
             time.sleep(0.01)
         fake_apiserver.faults.delay(30)  # requests arriving now hang for 30 s
@@ -269,10 +272,9 @@ def test_a_failed_poll_read_is_retried_soon(fake_apiserver, kube, watch):
         )
         th.start()
         deadline = time.monotonic() + 10
-        while eng.stats()["direct_gets"] < 1:
+        while eng.stats()["polls"] < 1:  # the first check is over
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        time.sleep(0.2)  # the first check is over
         fake_apiserver.faults.fail_next(1, status=500, verb="get")
         kube.ready("x")
         flipped = time.monotonic()
