@@ -196,7 +196,11 @@ def test_a_cronjob_runs_jobs_on_the_simulated_clock_and_keeps_its_history() -> N
         cj = srv.store.get("batch/cronjobs", "default", "tick")
         assert cj is not None and cj["status"]["lastScheduleTime"].endswith(":00Z")
         minutes = sorted(int(n.rsplit("-", 1)[1]) for n in made)
-        assert minutes == list(range(minutes[0], minutes[0] + len(minutes)))  # one a minute
+        # Jobs are named after their scheduled minute; a controller that wakes late
+        # (a tenth of a real second is a simulated minute: a loaded machine) starts
+        # only the most recent missed minute, as kube-controller-manager's does, so
+        # a minute may be skipped, but the schedule keeps its pace
+        assert minutes[-1] - minutes[0] < 3 * len(minutes), minutes
         job0 = srv.store.get("batch/jobs", "default", f"tick-{minutes[-1]}")
         if job0 is not None:
             assert job0["metadata"]["ownerReferences"][0]["kind"] == "CronJob"
