@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, NamedTuple, Protocol, Union, cast
 
 import cachetools
 
@@ -223,6 +223,18 @@ class Wakeable(Protocol):
     def kick(self) -> None: ...
 
 
+#: What the registry keeps per name: the one waiter, or a dict of several.
+_Waiters = Union[Wakeable, "dict[Wakeable, None]"]
+
+
+def _members(found: _Waiters | None) -> list[Wakeable]:
+    if found is None:
+        return []
+    if type(found) is dict:
+        return list(found)
+    return [cast(Wakeable, found)]
+
+
 class WaiterRegistry:
     """Which waiters care about which keys. ``wake(key)`` is O(waiters of key).
 
@@ -236,14 +248,22 @@ class WaiterRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._by_scope: dict[Scope, dict[str, dict[Wakeable, None]]] = {}
+        # scope -> name -> its waiter, or a dict of them once there are several
+        # (most names have one waiter: a dict each would cost ~230 B a wait)
+        self._by_scope: dict[Scope, dict[str, _Waiters]] = {}
 
     def add(self, key: Key, waiter: Wakeable) -> None:
         """Register ``waiter`` for ``key`` (before its first check)."""
         key = as_key(key)
         with self._lock:
             names = self._by_scope.setdefault(key.scope, {})
-            names.setdefault(key.name, {})[waiter] = None
+            cur = names.get(key.name)
+            if cur is None or cur is waiter:
+                names[key.name] = waiter
+            elif type(cur) is dict:
+                cur[waiter] = None
+            else:
+                names[key.name] = {cast(Wakeable, cur): None, waiter: None}
 
     def remove(self, key: Key, waiter: Wakeable) -> None:
         """Unregister (idempotent)."""
@@ -252,10 +272,14 @@ class WaiterRegistry:
             names = self._by_scope.get(scope)
             if names is None:
                 return
-            waiters = names.get(key[2])
-            if waiters is not None:
-                waiters.pop(waiter, None)
-                if not waiters:
+            cur = names.get(key[2])
+            if cur is waiter:
+                del names[key[2]]
+            elif type(cur) is dict:
+                cur.pop(waiter, None)
+                if len(cur) == 1:
+                    names[key[2]] = next(iter(cur))
+                elif not cur:
                     del names[key[2]]
             if not names:
                 del self._by_scope[scope]
@@ -265,7 +289,7 @@ class WaiterRegistry:
         key = as_key(key)
         with self._lock:
             names = self._by_scope.get(key.scope)
-            waiters = list(names.get(key.name, ())) if names else []
+            waiters = _members(names.get(key.name)) if names else []
         for w in waiters:
             w.kick()
         return len(waiters)
@@ -280,8 +304,12 @@ class WaiterRegistry:
                 names = by_scope.get(cast(Scope, (key[0], key[1])))
                 if names:
                     found = names.get(key[2])
-                    if found:
+                    if found is None:
+                        continue
+                    if type(found) is dict:
                         waiters.update(found)
+                    else:
+                        waiters[cast(Wakeable, found)] = None
         for w in waiters:
             w.kick()
         return len(waiters)
@@ -294,7 +322,7 @@ class WaiterRegistry:
                 for (res, ns), names in self._by_scope.items()
                 if res == resource and (not namespace or ns == namespace)
                 for ws in names.values()
-                for w in ws
+                for w in _members(ws)
             ]
         for w in waiters:
             w.kick()

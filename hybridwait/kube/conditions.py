@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Union
 
@@ -559,6 +560,14 @@ class ForError(ValueError):
         self.spec = spec
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(spec: str) -> Condition:
+    """:func:`parse_for`, shared by the waits that give the same string: a
+    condition is immutable (``bind`` returns a new one), and 100,000 waits on
+    ``"condition=Ready"`` need one, not 100,000 (about 80 bytes each)."""
+    return parse_for(spec)
+
+
 def as_condition(for_: ConditionLike | Iterable[ConditionLike]) -> Condition:
     """Turn what ``Engine.wait(for_=...)`` accepts into one :class:`Condition`:
     a ``--for`` string, a condition, a callable, or a list of them (all must hold).
@@ -570,7 +579,7 @@ def as_condition(for_: ConditionLike | Iterable[ConditionLike]) -> Condition:
     if isinstance(for_, Condition):
         return for_
     if isinstance(for_, str):
-        return parse_for(for_)
+        return _parsed(for_)
     if callable(for_):
         return _Predicate(for_)
     if isinstance(for_, Iterable):

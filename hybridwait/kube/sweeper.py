@@ -66,12 +66,22 @@ class _Once:
 
 
 class _Entry:
-    __slots__ = ("interval", "item", "live")
+    """A heap item itself (no ``(due, seq, entry)`` tuple around it: a pending
+    wait has two entries, and 100,000 waits are kept)."""
+
+    __slots__ = ("due", "interval", "item", "live", "seq")
 
     def __init__(self, item: Sweepable, interval: float) -> None:  # interval 0: once
         self.item = item
         self.interval = interval
         self.live = True
+        self.due = 0.0
+        self.seq = 0
+
+    def __lt__(self, other: _Entry) -> bool:
+        if self.due != other.due:
+            return self.due < other.due
+        return self.seq < other.seq
 
 
 class Sweeper:
@@ -87,7 +97,7 @@ class Sweeper:
         self.clock: Clock = clock or RealClock()
         self.name = name
         self._lock = threading.Lock()
-        self._heap: list[tuple[float, int, _Entry]] = []
+        self._heap: list[_Entry] = []
         self._seq = itertools.count()
         self._live = 0
         self._wake = Chan()
@@ -100,12 +110,14 @@ class Sweeper:
         ``first`` s) from now. Returns a handle for :meth:`remove`."""
         entry = _Entry(item, interval)
         due = self.clock.now() + (interval if first is None else first)
+        entry.due = due
         with self._lock:
             if self._closed:
                 entry.live = False
                 return entry
-            first = not self._heap or due < self._heap[0][0]
-            heapq.heappush(self._heap, (due, next(self._seq), entry))
+            entry.seq = next(self._seq)
+            first = not self._heap or due < self._heap[0].due
+            heapq.heappush(self._heap, entry)
             self._live += 1
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
@@ -133,7 +145,7 @@ class Sweeper:
                     self._live -= 1
                     dead = len(self._heap) - self._live
                     if dead > 64 and dead > self._live:
-                        self._heap = [item for item in self._heap if item[2].live]
+                        self._heap = [e for e in self._heap if e.live]
                         heapq.heapify(self._heap)
 
     def __len__(self) -> int:
@@ -161,18 +173,19 @@ class Sweeper:
         mark_engine_thread()
         while True:
             with self._lock:
-                while self._heap and not self._heap[0][2].live:
+                while self._heap and not self._heap[0].live:
                     heapq.heappop(self._heap)
                 if self._closed or self._live == 0:
                     self._heap.clear()
                     self._thread = None
                     return
                 now = self.clock.now()
-                due_at = self._heap[0][0]
+                due_at = self._heap[0].due
                 batch: list[_Entry] = []
-                later: list[tuple[float, int, _Entry]] = []
-                while self._heap and self._heap[0][0] <= now + BATCH_WINDOW:
-                    due, _, entry = heapq.heappop(self._heap)
+                later: list[_Entry] = []
+                while self._heap and self._heap[0].due <= now + BATCH_WINDOW:
+                    entry = heapq.heappop(self._heap)
+                    due = entry.due
                     if not entry.live:
                         continue
                     batch.append(entry)
@@ -184,9 +197,11 @@ class Sweeper:
                     if nxt <= now:  # missed ticks drop, like a ticker
                         nxt = now + entry.interval
                     # at most once per batch, however small the interval
-                    later.append((max(nxt, now + 2 * BATCH_WINDOW), next(self._seq), entry))
-                for item in later:
-                    heapq.heappush(self._heap, item)
+                    entry.due = max(nxt, now + 2 * BATCH_WINDOW)
+                    entry.seq = next(self._seq)
+                    later.append(entry)
+                for entry in later:
+                    heapq.heappush(self._heap, entry)
             if not batch:
                 timer = self.clock.new_timer(max(0.0, due_at - now))
                 try:

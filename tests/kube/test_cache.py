@@ -86,3 +86,39 @@ def test_registry_wake_many_kicks_each_waiter_once():
     keys = [("pods", "default", "a"), ("pods", "default", "b"), ("pods", "default", "zz")]
     assert reg.wake_many(keys) == 2
     assert (a.kicks, b.kicks, c.kicks) == (1, 1, 0)
+
+
+class _Kicks:
+    def __init__(self) -> None:
+        self.kicks = 0
+
+    def kick(self) -> None:
+        self.kicks += 1
+
+
+def test_registry_wakes_every_waiter_of_a_key_as_they_come_and_go() -> None:
+    from hybridwait.kube.cache import ObjectKey, WaiterRegistry
+
+    reg = WaiterRegistry()
+    key = ObjectKey("pods", "ns", "a")
+    other = ObjectKey("pods", "ns", "b")
+    w1, w2, w3 = _Kicks(), _Kicks(), _Kicks()
+    reg.add(key, w1)
+    reg.add(key, w1)                      # twice: still one registration
+    assert reg.wake(key) == 1
+    reg.add(key, w2)
+    reg.add(other, w3)
+    assert reg.wake_many([key, other, key]) == 3   # each waiter once
+    assert (w1.kicks, w2.kicks, w3.kicks) == (2, 1, 1)
+    reg.remove(key, w1)
+    assert reg.wake(key) == 1 and w2.kicks == 2 and w1.kicks == 2
+    reg.add(key, w1)
+    reg.add(key, w3)
+    assert reg.wake_scope("pods", "ns") == 4       # w2, w1, w3 on a; w3 on b
+    for w in (w1, w2, w3):
+        reg.remove(key, w)
+        reg.remove(key, w)                # idempotent
+    assert reg.wake(key) == 0
+    assert reg.names("pods", "ns") == ["b"]
+    reg.remove(other, w3)
+    assert list(reg.scopes()) == []
