@@ -89,12 +89,6 @@ class _Options(NamedTuple):
     watch: bool | None
 
 
-
-#: How long a wait blocking the main thread sleeps at a time: the longest a
-#: Ctrl-C can take to reach it (see ``Engine._block``).
-_SIGNAL_SLICE = 1.0
-
-
 class Engine:
     """Waits on Kubernetes objects with kubectl's semantics, sharing watches.
 
@@ -570,16 +564,6 @@ class Engine:
                 "use submit() and add_done_callback instead"
             )
         try:
-            if threading.current_thread() is threading.main_thread():
-                # in slices: a SIGINT the kernel hands to another thread of the
-                # process only flags the main thread, whose handler (Ctrl-C's
-                # KeyboardInterrupt) then runs when its blocking call returns
-                while True:
-                    try:
-                        w.future.exception(timeout=_SIGNAL_SLICE)  # returns once done
-                        break
-                    except TimeoutError:  # not done yet (never the wait's own outcome)
-                        continue
             w.future.result()
         except BaseException:
             w.future.cancel()
