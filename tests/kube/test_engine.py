@@ -374,6 +374,10 @@ def test_an_interrupt_in_the_blocked_thread_cancels_the_wait(kube, engine):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals reach the main thread only")
     kube.pod("a")
+    # Python's own Ctrl-C handler, whatever the runner left: a shell that starts
+    # a job in the background (`cmd &`) makes SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler (the wait would run to its timeout)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -381,6 +385,7 @@ def test_an_interrupt_in_the_blocked_thread_cancels_the_wait(kube, engine):
             engine.wait("pod/a", for_="condition=Ready", timeout=30)
     finally:
         timer.join()
+        signal.signal(signal.SIGINT, previous)
     assert engine.pending() == 0
     assert all(s.waiters == 0 for s in engine.watch_status())
 
