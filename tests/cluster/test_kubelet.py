@@ -205,17 +205,23 @@ class _Statuses:
         self.srv.store.remove_watcher(self._watcher)
 
 
-def test_a_pod_deleted_before_its_containers_started_ends_failed_at_once(sim: Sim) -> None:
-    sim.create(terminationGracePeriodSeconds=30)
-    sim.containers_creating()
+def _delete_and_last_status(sim: Sim) -> dict[str, Any]:
+    """Delete pod ``p``, wait until its kubelet has removed it, and return the
+    last status it had."""
     seen = _Statuses(sim.srv)
     try:
         sim.core.delete_namespaced_pod("p", "default")
-        # nothing runs, so nothing to wait 30 s for: gone without a clock step
         wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by its kubelet")
-        final = seen.last()
+        return seen.last()
     finally:
         seen.close()
+
+
+def test_a_pod_deleted_before_its_containers_started_ends_failed_at_once(sim: Sim) -> None:
+    sim.create(terminationGracePeriodSeconds=30)
+    sim.containers_creating()
+    # nothing runs, so nothing to wait 30 s for: gone without a clock step
+    final = _delete_and_last_status(sim)
     assert final["phase"] == "Failed"
     assert [cs["state"]["terminated"] for cs in final["containerStatuses"]] == [UNKNOWN]
     assert sim.srv.cluster.now() == 0.0
@@ -244,13 +250,7 @@ def test_a_crash_looping_pod_deleted_keeps_its_last_exit(sim: Sim) -> None:
         cs = (sim.status().get("containerStatuses") or [{}])[0]
         return (cs.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
     wait_until(sim.srv, backing_off, what="CrashLoopBackOff")
-    seen = _Statuses(sim.srv)
-    try:
-        sim.core.delete_namespaced_pod("p", "default")
-        wait_until(sim.srv, lambda: not sim.pod(), what="the pod deleted by its kubelet")
-        final = seen.last()
-    finally:
-        seen.close()
+    final = _delete_and_last_status(sim)
     # the exited container is what the runtime still shows: its exit, not "unknown"
     ended = final["containerStatuses"][0]["state"]["terminated"]
     assert (ended["exitCode"], ended["reason"]) == (1, "Error")
