@@ -35,7 +35,7 @@ from typing import Protocol
 
 from hybridwait.core import Chan, Clock, RealClock
 from hybridwait.core.waitable import wait_any
-from hybridwait.kube.future import hand_over, mark_engine_thread
+from hybridwait.kube.future import HAND_OVER_PAUSE, hand_over, mark_engine_thread
 
 __all__ = ["Sweepable", "Sweeper"]
 
@@ -47,9 +47,6 @@ BATCH_WINDOW = 0.02
 #: A batch gives the GIL away every this many sweeps, so that 10,000 waits due at
 #: once do not hold up a watch event for the whole batch (only ~0.5 ms).
 _YIELD_EVERY = 64
-#: How long the sweeper pauses at each yield (seconds): long enough for a woken
-#: thread to be scheduled and take the GIL; 10,000 due waits cost ~30 ms more.
-_YIELD_PAUSE = 0.0002
 
 
 class Sweepable(Protocol):
@@ -218,7 +215,7 @@ class Sweeper:
                     # more often than not (tests/benchmarks/bench_gil_yield.py:
                     # the woken thread's GIL wait p99 0.92 ms with sleep(0), 0.37
                     # ms with 0.2 ms; 5 ms with no yield at all)
-                    time.sleep(_YIELD_PAUSE)
+                    time.sleep(HAND_OVER_PAUSE)  # the hand-over pause, for the same reason
                 if not entry.live and entry.interval > 0:
                     continue
                 try:
