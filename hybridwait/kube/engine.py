@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import logging
 import math
 import threading
@@ -606,6 +607,8 @@ class Engine:
             poll_interval=interval,
             watch=self.watch if o.watch is None else bool(o.watch),
         )
+        if ctx is None:  # waits submitted alike share one (100,000 pending waits)
+            opts = _shared_options(opts)
         w = Wait(self._runtime, args, cond, opts)
         with self._lock:
             if self._closed:
@@ -658,3 +661,10 @@ def _resource_args(
         [a.strip() for a in args], selector=selector, field_selector=field_selector,
         all_=all_, all_namespaces=all_namespaces,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _shared_options(opts: WaitOptions) -> WaitOptions:
+    """One instance of equal options (a frozen value; never with a ``ctx``,
+    which the cache would keep alive)."""
+    return opts

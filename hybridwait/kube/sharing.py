@@ -204,7 +204,8 @@ class WatchManager:
                 wide = self._wide.get(scope)
                 if wide is not None:
                     self._idle[wide] = now
-            self._reap_locked()
+            if self._idle:
+                self._reap_locked()
 
     def _synced(self, w: Watcher) -> None:
         """A wide watch synced: the scope's narrow watches are redundant now."""

@@ -37,7 +37,7 @@ from hybridwait.core import Chan, Clock, RealClock
 from hybridwait.core.waitable import wait_any
 from hybridwait.kube.future import HAND_OVER_PAUSE, hand_over, mark_engine_thread
 
-__all__ = ["Sweepable", "Sweeper"]
+__all__ = ["Expirable", "Sweepable", "Sweeper"]
 
 log = logging.getLogger("hybridwait.kube.sweeper")
 
@@ -55,6 +55,13 @@ class Sweepable(Protocol):
     def sweep(self) -> None: ...
 
 
+class Expirable(Sweepable, Protocol):
+    """An item added with a ``deadline``: ``expire()`` is called once, instead
+    of ``sweep()``, when the deadline comes (quick, must not block)."""
+
+    def expire(self) -> None: ...
+
+
 class _Once:
     __slots__ = ("sweep",)
 
@@ -63,10 +70,10 @@ class _Once:
 
 
 class _Entry:
-    """A heap item itself (no ``(due, seq, entry)`` tuple around it: a pending
-    wait has two entries, and 100,000 waits are kept)."""
+    """A heap item itself (no ``(due, seq, entry)`` tuple around it: 100,000
+    pending waits are kept, one entry each: its sweeps and its deadline)."""
 
-    __slots__ = ("due", "interval", "item", "live", "seq")
+    __slots__ = ("deadline", "due", "interval", "item", "live", "seq")
 
     def __init__(self, item: Sweepable, interval: float) -> None:  # interval 0: once
         self.item = item
@@ -74,6 +81,7 @@ class _Entry:
         self.live = True
         self.due = 0.0
         self.seq = 0
+        self.deadline: float | None = None  # expire() then, instead of sweeping
 
     def __lt__(self, other: _Entry) -> bool:
         if self.due != other.due:
@@ -102,11 +110,24 @@ class Sweeper:
         self._closed = False
         self.sweeps = 0  # sweep() calls made (a counter for stats)
 
-    def add(self, item: Sweepable, interval: float, first: float | None = None) -> object:
+    def add(
+        self,
+        item: Sweepable,
+        interval: float,
+        first: float | None = None,
+        deadline: float | None = None,
+    ) -> object:
         """Sweep ``item`` every ``interval`` s, the first time one interval (or
-        ``first`` s) from now. Returns a handle for :meth:`remove`."""
+        ``first`` s) from now. With ``deadline`` (an instant on the sweeper's
+        clock; ``item`` is then :class:`Expirable`), call ``item.expire()`` once
+        at that instant instead of a sweep, and stop: a wait's poll interval
+        and timeout in one entry. Returns a handle for :meth:`remove`."""
         entry = _Entry(item, interval)
-        due = self.clock.now() + (interval if first is None else first)
+        now = self.clock.now()
+        due = now + (interval if first is None else first)
+        if deadline is not None and interval > 0:
+            entry.deadline = deadline
+            due = min(due, deadline)
         entry.due = due
         with self._lock:
             if self._closed:
@@ -178,23 +199,28 @@ class Sweeper:
                     return
                 now = self.clock.now()
                 due_at = self._heap[0].due
-                batch: list[_Entry] = []
+                batch: list[tuple[_Entry, bool]] = []  # (entry, its deadline came)
                 later: list[_Entry] = []
-                while self._heap and self._heap[0].due <= now + BATCH_WINDOW:
+                soon = now + BATCH_WINDOW
+                while self._heap and self._heap[0].due <= soon:
                     entry = heapq.heappop(self._heap)
                     due = entry.due
                     if not entry.live:
                         continue
-                    batch.append(entry)
-                    if entry.interval <= 0:  # once
+                    deadline = entry.deadline
+                    if entry.interval <= 0 or (deadline is not None and deadline <= soon):
+                        # once, or the deadline came: called once more, then gone
+                        batch.append((entry, deadline is not None))
                         entry.live = False
                         self._live -= 1
                         continue
+                    batch.append((entry, False))
                     nxt = due + entry.interval
                     if nxt <= now:  # missed ticks drop, like a ticker
                         nxt = now + entry.interval
                     # at most once per batch, however small the interval
-                    entry.due = max(nxt, now + 2 * BATCH_WINDOW)
+                    nxt = max(nxt, now + 2 * BATCH_WINDOW)
+                    entry.due = nxt if deadline is None else min(nxt, deadline)
                     entry.seq = next(self._seq)
                     later.append(entry)
                 for entry in later:
@@ -208,7 +234,7 @@ class Sweeper:
                 with contextlib.suppress(queue.Empty):
                     self._wake.get_nowait()
                 continue
-            for i, entry in enumerate(batch):
+            for i, (entry, expired) in enumerate(batch):
                 if i % _YIELD_EVERY == _YIELD_EVERY - 1:
                     # let a watcher thread deliver an event mid-batch: a real pause,
                     # since sleep(0) gives the GIL up only to take it straight back
@@ -216,8 +242,14 @@ class Sweeper:
                     # the woken thread's GIL wait p99 0.92 ms with sleep(0), 0.37
                     # ms with 0.2 ms; 5 ms with no yield at all)
                     time.sleep(HAND_OVER_PAUSE)  # the hand-over pause, for the same reason
-                if not entry.live and entry.interval > 0:
+                if expired:
+                    try:
+                        entry.item.expire()  # type: ignore[attr-defined]  # Expirable
+                    except Exception:
+                        log.exception("expiry of %r failed", entry.item)
                     continue
+                if not entry.live and entry.interval > 0:
+                    continue  # removed since the batch was taken
                 try:
                     entry.item.sweep()
                 except Exception:  # one bad condition must not stop every wait's poll path

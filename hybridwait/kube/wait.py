@@ -255,7 +255,6 @@ class Wait:
         "_busy",
         "_cond",
         "_ctx_handle",
-        "_deadline_handle",
         "_done",
         "_first",
         "_hold_until",
@@ -300,7 +299,6 @@ class Wait:
         self._hold_until = 0.0  # a Retry-After: no read of the API before (engine clock)
         self._backoff: Backoff | None = None
         self._sweep_handle: object = None
-        self._deadline_handle: object = None
         self._retry_handle: object = None
         self._ctx_handle: object = None
 
@@ -347,12 +345,8 @@ class Wait:
     ) -> bool:
         """End the wait once: release what it holds, then complete the future
         (outside every lock). False if it had already ended."""
-        with self._lock:
-            if self._done:
-                return False
-            self._done = True
-            self._trig = Trigger.NONE
-        self._release()
+        if not self._end():
+            return False
         if error is None:
             self.result = WaitResult(objects, path, self._rt.clock.since(self.start_time))
             self._rt.stats.add("waits_by_watch" if path is Path.WATCH else "waits_by_poll")
@@ -367,12 +361,7 @@ class Wait:
 
     def _cancelled(self) -> None:
         """``future.cancel()`` by the caller ends the wait and frees its state."""
-        with self._lock:
-            if self._done:
-                return
-            self._done = True
-            self._trig = Trigger.NONE
-        self._release()
+        self._end()
 
     def _register(self) -> bool:
         """Register with the registry, the watches and the sweeper, before the
@@ -388,7 +377,6 @@ class Wait:
                     rt.registry.add(t.key, self)
                 for t in self.targets:
                     rt.watches.acquire(t.rtype, t.key)
-            self._sweep_handle = rt.sweeper.add(self, opts.poll_interval)
         ctx = opts.ctx
         if ctx is not None:
             _listen(ctx, self._ctx_fired)
@@ -397,37 +385,43 @@ class Wait:
         return True
 
     def _arm_deadlines(self) -> None:
-        """Schedule the timeout and the ctx's deadline on the sweeper (not for
-        ``timeout=0``: that wait checks once and ends)."""
+        """Put the wait on the sweeper: its poll interval and its timeout in one
+        entry (``expire()``), and the ctx's deadline if it has one (not for
+        ``timeout=0``: that wait checks once and ends). A sweep before the
+        first check only asks for one more check."""
         rt = self._rt
         opts = self.opts
         if self._once:
             return
-        handle: object = None
-        if opts.timeout is not None:
-            handle = rt.sweeper.once(self._expire, opts.timeout)
+        deadline = None if opts.timeout is None else self.start_time + opts.timeout
+        handle = rt.sweeper.add(self, opts.poll_interval, deadline=deadline)
         ctx_handle: object = None
-        deadline = opts.ctx.deadline() if opts.ctx is not None else None
-        if deadline is not None:  # a context's deadline is lazy: nobody fires it
-            ctx_handle = rt.sweeper.once(self._ctx_done, deadline - time.monotonic())
+        ctx_deadline = opts.ctx.deadline() if opts.ctx is not None else None
+        if ctx_deadline is not None:  # a context's deadline is lazy: nobody fires it
+            ctx_handle = rt.sweeper.once(self._ctx_done, ctx_deadline - time.monotonic())
         with self._lock:
-            self._deadline_handle = handle
-            self._ctx_handle = ctx_handle
+            ended = self._done  # expired or cancelled meanwhile: _end saw no handle
+            if not ended:
+                self._sweep_handle = handle
+                self._ctx_handle = ctx_handle
+        if ended:
+            for h in (handle, ctx_handle):
+                if h is not None:
+                    rt.sweeper.remove(h)
 
-    def _release(self) -> None:
-        """Undo :meth:`_register` (idempotent)."""
+    def _end(self) -> bool:
+        """Mark the wait ended and undo :meth:`_register` and the sweeper's
+        entries (one lock for both). False if it had already ended."""
         rt = self._rt
         with self._lock:
+            if self._done:
+                return False
+            self._done = True
+            self._trig = Trigger.NONE
             registered = self._registered
             self._registered = False
-            handles = (
-                self._sweep_handle,
-                self._deadline_handle,
-                self._retry_handle,
-                self._ctx_handle,
-            )
-            self._sweep_handle = self._deadline_handle = None
-            self._retry_handle = self._ctx_handle = None
+            handles = (self._sweep_handle, self._retry_handle, self._ctx_handle)
+            self._sweep_handle = self._retry_handle = self._ctx_handle = None
         for h in handles:
             if h is not None:
                 rt.sweeper.remove(h)
@@ -439,9 +433,10 @@ class Wait:
                     rt.registry.remove(t.key, self)
                     rt.watches.release(t.rtype, t.key)
         rt.ended(self)
+        return True
 
-    def _expire(self) -> None:
-        """The deadline came (sweeper thread)."""
+    def expire(self) -> None:
+        """The timeout came (sweeper thread): end with :class:`ConditionTimeout`."""
         self.finish(error=self._timeout_error())
 
     def _ctx_fired(self) -> None:

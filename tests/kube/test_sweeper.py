@@ -210,3 +210,57 @@ def test_once_calls_back_once_after_its_delay() -> None:
         _until(lambda: not sw.alive)  # nothing left: the thread ends
     finally:
         sw.close()
+
+
+class _Expiring(_Item):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.expired: list[float] = []
+
+    def expire(self) -> None:
+        self.expired.append(self.clock.now())
+
+
+def test_one_entry_sweeps_until_its_deadline_then_expires_once() -> None:
+    """A wait's poll interval and timeout share one entry: swept every interval
+    before the deadline, expire() once at it (even between two sweeps), then
+    nothing more, and the entry is gone (the thread ends)."""
+    clock = FakeClock()
+    sw = Sweeper(clock)
+    item = _Expiring(clock)
+    start = clock.now()
+    sw.add(item, 1.0, deadline=start + 2.5)
+    try:
+        for calls in (1, 2):
+            _until(clock.has_waiters)
+            clock.step(1.0)
+            _until(lambda n=calls: item.calls == n)  # type: ignore[misc]
+        assert item.expired == []
+        _until(clock.has_waiters)
+        clock.step(0.5)  # 2.5 s: the deadline, not a sweep
+        _until(lambda: len(item.expired) == 1)
+        assert item.expired[0] - start == 2.5
+        assert item.calls == 2
+        assert len(sw) == 0
+        clock.step(5.0)
+        time.sleep(0.05)
+        assert (item.calls, len(item.expired)) == (2, 1)
+        _until(lambda: not sw.alive)
+    finally:
+        sw.close()
+
+
+def test_a_removed_entry_never_expires() -> None:
+    clock = FakeClock()
+    sw = Sweeper(clock)
+    item = _Expiring(clock)
+    h = sw.add(item, 10.0, deadline=clock.now() + 1.0)
+    try:
+        _until(clock.has_waiters)
+        sw.remove(h)
+        clock.step(20.0)
+        time.sleep(0.05)
+        assert (item.calls, item.expired) == (0, [])
+    finally:
+        sw.close()
