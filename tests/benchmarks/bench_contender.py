@@ -29,6 +29,7 @@ Not meant to be run by hand; see docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -158,7 +159,17 @@ class Run:
         return join
 
 
+#: ``--gc-freeze``: move every object alive when the waits are all set up into
+#: the garbage collector's permanent generation (``gc.freeze()``), as a long-lived
+#: controller may after its start-up, so full collections skip the cache and the
+#: waits (see docs/benchmarks.md, "Where the burst's time goes").
+GC_FREEZE = False
+
+
 def ready() -> None:
+    if GC_FREEZE:
+        gc.collect()
+        gc.freeze()
     print("READY", flush=True)
 
 
@@ -191,6 +202,9 @@ class Probes:
         # every chunk as received (a reference, no copy): (stream, instant, bytes),
         # for the bare decode loops over the same bytes (:meth:`bare_loads`)
         self.raw: list[tuple[int, float, bytes]] = []
+        # per call of the registry's wake_many (the waits a chunk touched: each
+        # checked and, if met, ended, on the watcher thread): (instant, thread CPU)
+        self.wakes: list[tuple[float, float]] = []
         self._chunk_at = threading.local()
 
     def install(self, stages: bool = True) -> None:
@@ -212,6 +226,18 @@ class Probes:
                 busy.append((t, now(), cpu, time.thread_time()))
 
         watchstream.chunks_of = t_chunks_of  # type: ignore[assignment]
+        from hybridwait.kube import cache
+
+        wake_many, wakes, cpu_now = cache.WaiterRegistry.wake_many, self.wakes, time.thread_time
+
+        def t_wake_many(reg: Any, keys: Any) -> int:
+            t, c = now(), cpu_now()
+            try:
+                return wake_many(reg, keys)
+            finally:
+                wakes.append((t, cpu_now() - c))
+
+        cache.WaiterRegistry.wake_many = t_wake_many  # type: ignore[method-assign]
         if stages:
             self._install_stages()
 
@@ -295,6 +321,7 @@ def run_hybridwait(run: Run, watch: bool, futures: bool = False) -> None:
         probes.install(stages=run.args.trace)
         run.extra["stages"] = probes.stages
         run.extra["chunk_busy"] = probes.busy
+        run.extra["wake_cpu"] = probes.wakes
     eng = Engine(kubeconfig=run.args.kubeconfig, poll_interval=run.args.interval, watch=watch)
     timeout = run.args.timeout
 
@@ -466,10 +493,14 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=120.0)
     ap.add_argument("--scale", action="store_true", help="scaling run: count engine threads")
     ap.add_argument("--trace", action="store_true", help="hybridwait: stamp the dispatch stages")
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() once every wait is set up (before READY)")
     ap.add_argument("--chunk-probe", action="store_true",
                     help="hybridwait: stamp chunks only (the watcher's CPU per chunk), "
                     "no per-event probe")
     args = ap.parse_args()
+    global GC_FREEZE
+    GC_FREEZE = args.gc_freeze
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     logging.basicConfig(level=logging.CRITICAL)  # urllib3's "pool is full" warnings
