@@ -8,10 +8,12 @@ blocks on and ``Engine.wait_async`` awaits.
 
 Steps and who runs them:
 
+* **start** (the caller's thread): put the wait on the sweeper, one entry for
+  its poll interval and its deadline (so a timeout fires even if every reader
+  is busy), then hand *begin* to a reader.
 * **begin** (a reader thread, :mod:`hybridwait.kube.readers`): resolve the
   resource types, LIST a selector's matches, register the targets with the
-  waiter registry and the watch manager, schedule the deadline and the poll
-  interval on the sweeper, listen to ``ctx``; then the first check.
+  waiter registry and the watch manager, listen to ``ctx``; then the first check.
 * **check**, caused by a watch event (the watcher thread: *listening path*),
   by the poll interval (the sweeper thread: *polling path*) or by a retry.
   A check that can be answered from the shared cache runs right there; one
@@ -364,8 +366,9 @@ class Wait:
         self._end()
 
     def _register(self) -> bool:
-        """Register with the registry, the watches and the sweeper, before the
-        first check (so no event is missed). False if the wait already ended."""
+        """Register with the registry and the watches (the sweeper has the wait
+        since :meth:`start`), before the first check (so no event is missed).
+        False if the wait already ended."""
         rt = self._rt
         opts = self.opts
         with self._lock:

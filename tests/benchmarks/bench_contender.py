@@ -205,6 +205,9 @@ class Probes:
         # per call of the registry's wake_many (the waits a chunk touched: each
         # checked and, if met, ended, on the watcher thread): (instant, thread CPU)
         self.wakes: list[tuple[float, float]] = []
+        # every garbage collection in the process: (instant it began, generation,
+        # seconds) from gc.callbacks, to say how much of a burst was the collector
+        self.collections: list[tuple[float, int, float]] = []
         self._chunk_at = threading.local()
 
     def install(self, stages: bool = True) -> None:
@@ -238,6 +241,16 @@ class Probes:
                 wakes.append((t, cpu_now() - c))
 
         cache.WaiterRegistry.wake_many = t_wake_many  # type: ignore[method-assign]
+        began: list[float] = [0.0]
+        collections = self.collections
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                began[0] = now()
+            else:
+                collections.append((began[0], info["generation"], now() - began[0]))
+
+        gc.callbacks.append(on_gc)
         if stages:
             self._install_stages()
 
@@ -322,6 +335,7 @@ def run_hybridwait(run: Run, watch: bool, futures: bool = False) -> None:
         run.extra["stages"] = probes.stages
         run.extra["chunk_busy"] = probes.busy
         run.extra["wake_cpu"] = probes.wakes
+        run.extra["collections"] = probes.collections
     eng = Engine(kubeconfig=run.args.kubeconfig, poll_interval=run.args.interval, watch=watch)
     timeout = run.args.timeout
 

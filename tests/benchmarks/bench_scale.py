@@ -189,6 +189,15 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
                                                res["extra"]["chunk_busy"], second)
     chunked = burst_chunks(res["extra"]["chunk_busy"], res["extra"]["chunk_loads"],
                            res["extra"]["wake_cpu"], t_stall, len(second))
+    # the garbage collector during the burst's chunks (any thread; the watcher
+    # is the one allocating then): full collections and all of them, in ms
+    spans = [(b[0], b[1]) for b in res["extra"]["chunk_busy"] if b[0] >= t_stall]
+    in_burst = [c for c in res["extra"]["collections"]
+                if any(a <= c[0] <= z for a, z in spans)]
+    chunked["gc_full_ms"] = sum(c[2] for c in in_burst if c[1] == 2) * 1000
+    chunked["gc_full_n"] = sum(1 for c in in_burst if c[1] == 2)
+    chunked["gc_all_ms"] = sum(c[2] for c in in_burst) * 1000
+    chunked["burst_cpu_ms"] = len(second) / chunked["chunk_cpu_rate"] * 1000
     # where phase 1's latency went (the breakdown's stages, phase-1 pods only)
     in_first = set(first)
     phase1 = {"extra": {"stages": {nm: st for nm, st in res["extra"]["stages"].items()
@@ -268,6 +277,10 @@ def main() -> int:
           f"(max-min)/median = {in_spread:.0f}%")
     print(f"the waits they met ended (inside wake_many), per CPU second: "
           f"{', '.join(f'{r:,.0f}' for r in end_rates)}; (max-min)/median = {end_spread:.0f}%")
+    for r in runs:
+        print(f"  the collector during the burst's chunks: {r['gc_full_n']} full collection(s) "
+              f"{r['gc_full_ms']:.0f} ms, all generations {r['gc_all_ms']:.0f} ms, of the "
+              f"chunks' {r['burst_cpu_ms']:.0f} ms of watcher CPU")
     print(f"both together (the chunks' whole CPU time): "
           f"{', '.join(f'{r:,.0f}' for r in ch_rates)}; (max-min)/median = {ch_spread:.0f}%")
     for r in runs:
@@ -330,6 +343,12 @@ def main() -> int:
             f"| {_span(ch_rates, '{:,.0f}')} events/s; "
             f"runs: {', '.join(f'{r:,.0f}' for r in ch_rates)} "
             f"((max-min)/median {ch_spread:.0f}%) | - |",
+            "| the garbage collector during the burst's chunks (`gc.callbacks`, wall time): "
+            "full collections; all generations; the chunks' watcher CPU "
+            f"| {', '.join(str(r['gc_full_n']) for r in runs)} full, "
+            f"{_span([r['gc_full_ms'] for r in runs], '{:.0f}')} ms; "
+            f"{_span([r['gc_all_ms'] for r in runs], '{:.0f}')} ms; "
+            f"of {_span([r['burst_cpu_ms'] for r in runs], '{:.0f}')} ms | - |",
             "| bare decode loops over the burst's same lines, in the client "
             "(lines per CPU second) | "
             f"`json.loads` {_span([r['json_rate'] for r in runs], '{:,.0f}')}, "
