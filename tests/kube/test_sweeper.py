@@ -248,7 +248,8 @@ def test_one_entry_sweeps_until_its_deadline_then_expires_once() -> None:
         assert (item.calls, len(item.expired)) == (2, 1)
         _until(lambda: not sw.alive)
     finally:
-        sw.close()
+        assert sw.close()
+    assert not sw.alive
 
 
 def test_a_removed_entry_never_expires() -> None:
@@ -263,4 +264,5 @@ def test_a_removed_entry_never_expires() -> None:
         time.sleep(0.05)
         assert (item.calls, item.expired) == (0, [])
     finally:
-        sw.close()
+        assert sw.close()
+    assert not sw.alive
