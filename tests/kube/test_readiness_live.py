@@ -284,6 +284,10 @@ def test_custom_resource_ready_condition_then_stalled(engine: Engine, cluster: C
     status("w1", {"type": "Ready", "status": "True"})
     assert fut.result(timeout=LONG + 5)["status"]["conditions"][0]["status"] == "True"
 
+    # a custom resource with no conditions at all is current (kstatus): make w2 not
+    # ready before the wait starts, or its first check may find it ready already
+    status("w2", {"type": "Ready", "status": "False", "message": "reconciling"})
+    _not_ready_now(engine, "widgets/w2")
     fut2 = engine.submit("widgets.example.com/w2", for_="ready", timeout=LONG)
     status("w2", {"type": "Stalled", "status": "True", "message": "bad spec: size < 0"})
     with pytest.raises(WaitFailed, match=r"widgets/w2: bad spec"):
