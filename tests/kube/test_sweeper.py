@@ -244,9 +244,8 @@ def test_one_entry_sweeps_until_its_deadline_then_expires_once() -> None:
         assert item.calls == 2
         assert len(sw) == 0
         clock.step(5.0)
-        time.sleep(0.05)
+        _until(lambda: not sw.alive)  # the thread has run past the step and ended
         assert (item.calls, len(item.expired)) == (2, 1)
-        _until(lambda: not sw.alive)
     finally:
         assert sw.close()
     assert not sw.alive
@@ -260,8 +259,8 @@ def test_a_removed_entry_never_expires() -> None:
     try:
         _until(clock.has_waiters)
         sw.remove(h)
-        clock.step(20.0)
-        time.sleep(0.05)
+        clock.step(20.0)  # past the deadline and the interval
+        _until(lambda: not sw.alive)  # the thread has run past the step and ended
         assert (item.calls, item.expired) == (0, [])
     finally:
         assert sw.close()
