@@ -565,12 +565,12 @@ class Engine:
                 "use submit() and add_done_callback instead"
             )
         try:
-            w.future.result()
+            objects = w.future.result()
         except BaseException:
             w.future.cancel()
             raise
         assert w.result is not None
-        return w.result
+        return WaitResult(objects, w.result.path, w.result.elapsed)
 
     def _start(
         self,

@@ -8,6 +8,11 @@ instance). Everything else is the standard Future: ``result(timeout)``,
 ``add_done_callback``, ``concurrent.futures.wait``/``as_completed`` and
 ``asyncio.wrap_future`` work as usual.
 
+A met wait's objects are handed to its future as :class:`Packed` (the
+cache's stored form, see ``hybridwait.kube.cache.pack``): the engine thread
+that ends the wait does not build them, and ``result()`` decodes them once,
+in the thread that asks (later calls return the same objects).
+
 Example::
 
     fut = WaitFuture(on_cancel=lambda: print("wait cancelled"))
@@ -23,6 +28,8 @@ from _thread import allocate_lock as _allocate_lock
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
+
+from hybridwait.kube.cache import unpack
 
 __all__ = ["HAND_OVER_PAUSE", "WaitFuture", "hand_over", "mark_engine_thread", "on_engine_thread"]
 
@@ -138,6 +145,33 @@ class _SlimCondition:
         self.notify(len(self._waiters or ()))
 
 
+class Packed:
+    """A met wait's objects in the cache's stored form, decoded by
+    :meth:`WaitFuture.result`: ``stored`` one per target (``None``: absent),
+    ``single`` for a wait on one named object (its result is that object, not
+    a list).
+
+    Example::
+
+        Packed([pack({"a": 1})], single=True).decode()   # {'a': 1}
+    """
+
+    __slots__ = ("single", "stored")
+
+    def __init__(self, stored: list[bytes | dict[str, Any] | None], single: bool) -> None:
+        self.stored = stored
+        self.single = single
+
+    def decode(self) -> Any:
+        """The objects: one dict (or None) if ``single``, else a list."""
+        objs = [None if s is None else unpack(s) for s in self.stored]
+        return objs[0] if self.single else objs
+
+
+def _ignore() -> None:
+    """What a future calls on cancel once its wait has ended: nothing."""
+
+
 class WaitFuture(Future[Any]):
     """The ``concurrent.futures.Future`` of a wait (what ``Engine.submit``
     returns): a standard Future in every way, whose internal condition is a
@@ -154,6 +188,33 @@ class WaitFuture(Future[Any]):
         super().__init__()
         self._condition = _SlimCondition()  # type: ignore[assignment]
         self._on_cancel = on_cancel
+
+    def result(self, timeout: float | None = None) -> Any:
+        """``concurrent.futures.Future.result``; a met wait's objects are
+        decoded at the first call, in the calling thread (see :class:`Packed`),
+        and every later call returns the same objects."""
+        value = super().result(timeout)
+        if not isinstance(value, Packed):
+            return value
+        objects = value.decode()  # outside the lock: another caller may be decoding too
+        with self._condition:
+            if self._result is value:  # the first caller's objects are everyone's
+                self._result = objects
+            return self._result
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        got = self._result
+        if isinstance(got, Packed):  # say what result() returns, not how it is kept
+            kind = "dict" if got.single else "list"
+            return text.replace("returned Packed", f"returned {kind}")
+        return text
+
+    def forget_cancel(self) -> None:
+        """Drop the ``on_cancel`` callback: the wait has ended (it is called once
+        the wait no longer needs to hear of a cancel, which breaks the reference
+        from this future back to the wait)."""
+        self._on_cancel = _ignore
 
     def cancel(self) -> bool:
         """Cancel the wait (see ``concurrent.futures.Future.cancel``); harmless

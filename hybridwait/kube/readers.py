@@ -112,6 +112,7 @@ class ReaderPool:
                 job()
             except Exception:  # one bad step must not stop every wait's reads
                 log.exception("reader job %r failed", job)
+            del job  # an idle thread keeps no finished job (nor the wait it was for)
             hand_over()  # a caller the job woke runs now
 
     def close(self, timeout: float = 1.0) -> bool:

@@ -89,6 +89,21 @@ class _Entry:
         return self.seq < other.seq
 
 
+class _Removed:
+    """What a removed entry holds instead of its item, until the entry leaves
+    the heap: the item (an ended wait) is freed at once, and a batch that took
+    the entry just before the removal calls these no-ops."""
+
+    def sweep(self) -> None:
+        """Nothing: the item was removed."""
+
+    def expire(self) -> None:
+        """Nothing: the item was removed."""
+
+
+_REMOVED = _Removed()
+
+
 class Sweeper:
     """Calls each registered item's ``sweep()`` every ``interval`` seconds, from
     one thread (thread-safe; see the module doc).
@@ -153,13 +168,14 @@ class Sweeper:
         return self.add(_Once(fn), 0.0, first=max(0.0, delay))
 
     def remove(self, handle: object) -> None:
-        """Stop sweeping (idempotent). The entry leaves the heap when next due,
-        or sooner: once removed entries outnumber live ones, the heap is rebuilt
-        (so waits cancelled long before their deadline hold no memory)."""
+        """Stop sweeping (idempotent). The item is let go at once; the entry
+        leaves the heap when next due, or sooner: once removed entries
+        outnumber live ones, the heap is rebuilt."""
         if isinstance(handle, _Entry):
             with self._lock:
                 if handle.live:
                     handle.live = False
+                    handle.item = _REMOVED  # the entry stays until due; its item need not
                     self._live -= 1
                     dead = len(self._heap) - self._live
                     if dead > 64 and dead > self._live:
@@ -247,6 +263,7 @@ class Sweeper:
                         entry.item.expire()  # type: ignore[attr-defined]  # Expirable
                     except Exception:
                         log.exception("expiry of %r failed", entry.item)
+                    entry.item = _REMOVED  # done with: this thread keeps no ended wait
                     continue
                 if not entry.live and entry.interval > 0:
                     continue  # removed since the batch was taken
@@ -254,5 +271,7 @@ class Sweeper:
                     entry.item.sweep()
                 except Exception:  # one bad condition must not stop every wait's poll path
                     log.exception("sweep of %r failed", entry.item)
+                if entry.interval <= 0:
+                    entry.item = _REMOVED  # a one-shot, done with
             hand_over()  # the callers this batch woke run before the next one
             self.sweeps += len(batch)

@@ -109,16 +109,20 @@ def apply(fn: Transform | None, obj: dict[str, Any], plural: str) -> dict[str, A
     if fn is None:
         return obj
     meta = obj.get("metadata")
-    meta = meta if isinstance(meta, dict) else {}
-    stub = {k: meta[k] for k in ("name", "namespace", "resourceVersion") if k in meta}
+    meta = meta if type(meta) is dict else {}
+    # what the stub needs, taken before fn may change the object in place
+    # (three lookups a call; the stub itself is built only if fn fails)
+    ident = (meta.get("name"), meta.get("namespace"), meta.get("resourceVersion"))
     try:
         out = fn(obj)
     except Exception as exc:
         why = f"failed: {type(exc).__name__}: {exc}"[:300]
     else:
-        if isinstance(out, dict):
+        if type(out) is dict or isinstance(out, dict):
             return out
         why = f"returned a {type(out).__name__}, not a dict"
+    stub = {k: v for k, v in zip(("name", "namespace", "resourceVersion"), ident, strict=True)
+            if v is not None}
     name = _name_of(fn)
     bad = Untransformable(metadata=stub)
     bad.error = TransformError(f"transform {name} {why}", None,

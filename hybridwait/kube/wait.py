@@ -47,16 +47,17 @@ from typing import Any, NamedTuple
 
 from hybridwait.core import Backoff, Canceled, Clock, Context, DeadlineExceeded, WaitTimeout
 from hybridwait.core.context import as_context, fresh_err
-from hybridwait.kube.cache import ObjectCache, ObjectKey, WaiterRegistry
+from hybridwait.kube.cache import ObjectCache, ObjectKey, WaiterRegistry, unpack
 from hybridwait.kube.conditions import Condition
 from hybridwait.kube.errors import (
     ApiError,
     ConnectionFailed,
+    KubeError,
     NoMatchingResources,
     NotFound,
     WaitFailed,
 )
-from hybridwait.kube.future import WaitFuture
+from hybridwait.kube.future import Packed, WaitFuture
 from hybridwait.kube.kubectl import ResourceArgs, timeout_text
 from hybridwait.kube.readers import ReaderPool
 from hybridwait.kube.resources import ResourceType
@@ -184,10 +185,14 @@ class Target:
     key: ObjectKey = field(init=False)
     checked: bool = False  # its first check found it (or its absence was fine)
     met: bool = False
-    last: dict[str, Any] | None = None  # the latest state seen
+    last: bytes | dict[str, Any] | None = None  # the latest state seen, packed or not (see _check)
 
     def __post_init__(self) -> None:
         self.key = ObjectKey(self.rtype.key, self.namespace, self.name)
+
+    def seen(self) -> dict[str, Any] | None:
+        """The latest state seen, decoded (None if none)."""
+        return None if self.last is None else unpack(self.last)
 
     @property
     def object_name(self) -> str:
@@ -234,6 +239,29 @@ _RESOLVED = ResourceArgs([], [])
 class _Read(NamedTuple):
     obj: Any  # dict | None | PENDING | NEED_IO
     from_cache: bool
+    stored: bytes | dict[str, Any] | None = None  # obj as the cache stores it
+
+
+def _unframed(exc: BaseException) -> BaseException:
+    """``exc`` (caught by a wait's own step) made fit to keep in its future.
+
+    The library's own errors (:class:`KubeError`: NotFound, WaitFailed, ...)
+    lose their traceback, and so do the exceptions chained to them: their text
+    says what happened (as kubectl's would), and a traceback through the
+    engine's frames would hold the wait itself (frame -> wait -> future ->
+    exception -> frame), a cycle only the garbage collector frees. Any other
+    exception (a bug, or one a condition callable raised) keeps its traceback
+    for debugging, and that wait is freed by the collector.
+    """
+    if not isinstance(exc, KubeError):
+        return exc
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        cur.__traceback__ = None
+        cur = cur.__cause__ or cur.__context__
+    return exc
 
 
 class Wait:
@@ -425,6 +453,11 @@ class Wait:
             self._registered = False
             handles = (self._sweep_handle, self._retry_handle, self._ctx_handle)
             self._sweep_handle = self._retry_handle = self._ctx_handle = None
+        # the future no longer needs to tell us of a cancel (a done future cannot
+        # be cancelled): without this link an ended wait is not a reference
+        # cycle (wait -> future -> wait), so it is freed as soon as it is dropped,
+        # never left for the garbage collector
+        self.future.forget_cancel()
         for h in handles:
             if h is not None:
                 rt.sweeper.remove(h)
@@ -467,7 +500,7 @@ class Wait:
         unmet = [t.object_name for t in self.targets if not t.met]
         name = unmet[0] if unmet else (self.targets[0].object_name if self.targets else "")
         text = timeout_text(name, checked_once=self._once)
-        return ConditionTimeout(text, unmet, [t.last for t in self.targets if t.met])
+        return ConditionTimeout(text, unmet, [t.seen() for t in self.targets if t.met])
 
     # -- wake-ups ------------------------------------------------------------------------
     def kick(self) -> None:
@@ -499,7 +532,7 @@ class Wait:
         try:
             self.targets, self._single = self._resolve()
         except Exception as exc:
-            self.finish(error=exc)
+            self.finish(error=_unframed(exc))
             return
         finally:
             self._args = _RESOLVED  # the targets hold what is needed now
@@ -524,7 +557,7 @@ class Wait:
             try:
                 found = self._check(io, bool(trig & Trigger.RETRY))
             except Exception as exc:
-                self.finish(error=self._named(exc))
+                self.finish(error=_unframed(self._named(exc)))
                 continue
             if isinstance(found, _NeedIO):
                 with self._lock:
@@ -544,8 +577,8 @@ class Wait:
                 # check) and the watch's cache, not a GET, supplied what it read
                 by_watch = trig & (Trigger.WATCH | Trigger.FIRST) == Trigger.WATCH
                 by_watch = by_watch and self.api_reads == 0
-                objs = found[0] if self._single else found
-                self.finish(objects=objs, path=Path.WATCH if by_watch else Path.POLL)
+                self.finish(objects=Packed(found, self._single),
+                            path=Path.WATCH if by_watch else Path.POLL)
             elif self._once:
                 self.finish(error=self._timeout_error())
             else:
@@ -558,7 +591,7 @@ class Wait:
                 if not t.met:
                     named = exc.named(t.object_name)
                     if named.object is None and t.last is not None:
-                        named = WaitFailed(named.reason, t.last, named.resource)
+                        named = WaitFailed(named.reason, t.seen(), named.resource)
                     return named
         return exc
 
@@ -615,9 +648,12 @@ class Wait:
         return targets, False
 
     # -- the check -----------------------------------------------------------------------
-    def _check(self, io: bool, retry: bool = False) -> list[dict[str, Any] | None] | _NeedIO | None:
-        """Check every unmet target: the objects if all are met, None if not,
-        ``NEED_IO`` if a read must go to the API and ``io`` is False."""
+    def _check(
+        self, io: bool, retry: bool = False
+    ) -> list[bytes | dict[str, Any] | None] | _NeedIO | None:
+        """Check every unmet target: the objects (as the cache stores them) if
+        all are met, None if not, ``NEED_IO`` if a read must go to the API and
+        ``io`` is False."""
         self.api_reads = 0
         self._transient = None
         all_met = True
@@ -648,7 +684,11 @@ class Wait:
                     raise NotFound(404, "NotFound", f'{t.rtype.key} "{t.name}" not found')
                 t.cond = t.cond.bind(obj)
             if obj is not None:
-                t.last = obj
+                # what the wait returns, or names a failing condition with (see
+                # _named): in the cache's packed form when it came from there
+                # (shared with the cache, no copy of its own), decoded only by
+                # the caller (Packed) or for an error
+                t.last = read.stored if read.stored is not None else obj
             if t.cond(obj):
                 t.met = True
             else:
@@ -666,9 +706,11 @@ class Wait:
         if self.opts.watch and not force_api:
             cov = rt.watches.coverage(t.key)
             if cov is Coverage.CACHE:
-                known, obj = rt.cache.lookup(t.key)
-                if obj is not None or known:
-                    return _Read(obj, True)
+                known, stored = rt.cache.peek(t.key)
+                if stored is not None:
+                    return _Read(unpack(stored), True, stored)
+                if known:
+                    return _Read(None, True)
                 if rt.watches.complete(t.key):
                     return _Read(None, True)
             elif cov is Coverage.PENDING and self._rt.clock.since(self.start_time) < (
@@ -697,9 +739,11 @@ class Wait:
         if not got.ok:  # nothing judged: retry soon (the LIST's failure is shared)
             self._transient = max(self._transient or 0.0, got.retry_after or 0.0)
             return _Read(PENDING, False)
-        known, obj = rt.cache.lookup(t.key)
-        if obj is not None or known:
-            return _Read(obj, False)
+        known, stored = rt.cache.peek(t.key)
+        if stored is not None:
+            return _Read(unpack(stored), False, stored)
+        if known:
+            return _Read(None, False)
         if got.epoch == rt.cache.evictions:
             return _Read(None, False)
         return None

@@ -65,11 +65,12 @@ Example::
 from __future__ import annotations
 
 import enum
+import itertools
 import logging
 import random
 import socket
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -84,8 +85,9 @@ from hybridwait.kube.cache import (
     ObjectKey,
     WaiterRegistry,
     as_key,
+    key_in,
     object_key,
-    rv_of,
+    version,
 )
 from hybridwait.kube.errors import ApiError, ConnectionFailed
 from hybridwait.kube.future import hand_over, mark_engine_thread
@@ -279,7 +281,7 @@ def outcome_of_error(exc: BaseException, step: Step) -> Outcome:
 
 def read_stream(
     chunks: Iterable[bytes],
-    apply: Callable[[Sequence[WatchEvent]], None],
+    apply: Callable[[Iterable[WatchEvent]], None],
     *,
     stopping: Callable[[], bool] = lambda: False,
     max_line: int | None = None,
@@ -287,8 +289,11 @@ def read_stream(
 ) -> Outcome:
     """Read a watch stream's body to its end and say how it ended.
 
-    Each chunk's complete lines are decoded and handed to ``apply`` as one batch
-    (the events before a bad line are applied, the bad line ends the stream).
+    Each chunk's complete lines are handed to ``apply`` as one batch: an
+    iterator that decodes each line as it is asked for, which ``apply`` must
+    consume (the events before a bad line are applied, the bad line ends the
+    stream). A consumer that stores each event before taking the next never
+    holds a chunk's worth of decoded objects.
     ``prepare`` (the cache's transform) runs on each ADDED/MODIFIED object as
     soon as its line is decoded, before the next line is: what it drops is freed
     young, never reaching the garbage collector's older generations (measured:
@@ -335,30 +340,46 @@ _CHANGES = (EventType.ADDED, EventType.MODIFIED)
 
 def _decode_batch(
     lines: list[bytes],
-    apply: Callable[[Sequence[WatchEvent]], None],
+    apply: Callable[[Iterable[WatchEvent]], None],
     prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Outcome | None:
-    events: list[WatchEvent] = []
-    out: Outcome | None = None
+    """Hand ``apply`` the events of ``lines`` as an iterator, decoded one at a
+    time as it asks (so a consumer that stores each object in a compact form
+    frees its decoded dicts young, never holding a whole chunk of them); returns
+    how a bad line or an ERROR event ended the batch, or None."""
+    ended: list[Outcome] = []
+    events = _events(lines, prepare, ended)
+    first = next(events, None)
+    if first is not None:
+        apply(itertools.chain((first,), events))
+        if next(events, None) is not None:
+            raise RuntimeError("apply returned without consuming every event")
+    return ended[0] if ended else None
+
+
+def _events(
+    lines: list[bytes],
+    prepare: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ended: list[Outcome],
+) -> Iterator[WatchEvent]:
+    """The events of ``lines`` up to the first bad line or ERROR event (whose
+    outcome is appended to ``ended``)."""
     for line in lines:
         try:
             ev = watchstream.decode(line)
         except MalformedLine as exc:
             log.info("malformed watch line (%s); reconnecting", exc)
-            out = Outcome.MALFORMED
-            break
+            ended.append(Outcome.MALFORMED)
+            return
         if ev.type is EventType.ERROR:
             log.info("watch ERROR event %s %s", ev.code, ev.object.get("reason"))
-            out = Outcome.EXPIRED if ev.code == 410 else Outcome.ERROR_EVENT
-            break
+            ended.append(Outcome.EXPIRED if ev.code == 410 else Outcome.ERROR_EVENT)
+            return
         if prepare is not None and ev.type in _CHANGES:
             obj = prepare(ev.object)
             if obj is not ev.object:  # most transforms change the object in place
                 ev = WatchEvent(ev.type, obj)
-        events.append(ev)
-    if events:
-        apply(events)
-    return out
+        yield ev
 
 
 def settle(outcome: Outcome, events: int, lasted: float) -> Outcome:
@@ -963,33 +984,43 @@ class Watcher:
             log.info("%r: no byte for %.1fs: stalled", self, self.stall_timeout)
         return self._decide(settle(out, self._stream_events, self.clock.since(opened)))
 
-    def _apply(self, events: Sequence[WatchEvent]) -> None:
+    def _apply(self, events: Iterable[WatchEvent]) -> None:
         """Apply one chunk's events to the cache as a batch; then the stream has
         proved live (trusted again), and the waiters it touched are woken once,
-        after the batch (a burst is not slowed by the threads it wakes)."""
+        after the batch (a burst is not slowed by the threads it wakes).
+        ``events`` is consumed once, each event stored before the next is
+        decoded (the cache packs it: its decoded form is freed at once)."""
         touched: dict[Key, None] = {}
         rkey = self.rtype.key
-        changes = 0
+        changes = total = 0
+        position = ""
+        store, delete = self.cache.store, self.cache.apply_delete
         for ev in events:
-            if ev.type is not EventType.BOOKMARK:
-                changes += 1
-                obj = ev.object
-                key = object_key(rkey, obj)
-                if ev.type is EventType.DELETED:
-                    changed = self.cache.apply_delete(key, rv_of(obj))
-                else:  # transformed as decoded (read_stream's prepare)
-                    changed = self.cache.apply(key, obj)
-                if changed:
-                    touched[key] = None
-        for ev in reversed(events):  # the stream's position: the last version given
-            rv = ev.resource_version
-            if rv:
-                self._rv = rv
-                break
-        bookmarks = len(events) - changes
+            total += 1
+            obj = ev.object
+            meta = obj.get("metadata")  # read once: the position, the key, the version
+            if type(meta) is not dict:
+                meta = {}
+            rv = meta.get("resourceVersion")
+            if rv:  # the stream's position: the last version given
+                position = str(rv)
+            etype = ev.type
+            if etype is EventType.BOOKMARK:
+                continue
+            changes += 1
+            key = key_in(rkey, meta)
+            if etype is EventType.DELETED:
+                changed = delete(key, version(rv))
+            else:  # transformed as decoded (read_stream's prepare)
+                changed = store(key, version(rv), obj)
+            if changed:
+                touched[key] = None
+        if position:
+            self._rv = position
+        bookmarks = total - changes
         self._events += changes
         self._bookmarks += bookmarks
-        self._stream_events += len(events)
+        self._stream_events += total
         if changes:
             self.stats.add("events", changes)
         if bookmarks:

@@ -10,8 +10,9 @@ Two phases on the same waiters:
    over ``--spread`` seconds (event->wake latency at 10,000 live waiters);
 2. **dispatch rate**: the watch streams are stalled (``faults.stall_watches``),
    the other half become Ready at once, then the stall ends and the server
-   sends the whole backlog in one burst. The client runs with the breakdown's
-   probes (``bench_contender.py --trace``): the dispatch time is from the
+   sends the whole backlog in one burst. With ``--stage-probes`` the client
+   runs with the breakdown's probes (``bench_contender.py --trace``): the
+   wall-clock dispatch time is from the
    instant the HTTP client returned the burst's first chunk to the instant its
    last event was stored in the cache, so it counts only the engine's work
    (decoding, applying, waking and finishing waits, and whatever competes
@@ -26,8 +27,10 @@ per CPU second of the watcher on every chunk received after the stall began,
 and, in the client after the run, bare ``json.loads`` and ``orjson.loads``
 loops over the very lines of those chunks (lines per CPU second), with the
 ratios dispatch ÷ bare loop: how close dispatch is to the decode limit.
-``--no-stage-probes`` runs the client with the chunk stamps only, to see
-what the per-stage probes cost.
+By default the client runs with the chunk stamps only; ``--stage-probes``
+adds the per-stage probes (a stamp dict per pod, kept to the end of the run:
+in a burst they cost ~20 % of the watcher's time and, being long-lived
+allocations, can bring on a full garbage collection), for the stage rows.
 
 Printed (and written to the ``scale`` section of docs/benchmarks.md): peak RSS
 of the client process, engine threads (threads not started by the harness),
@@ -38,7 +41,7 @@ Usage::
     python3 tests/benchmarks/bench_scale.py             # N = 10,000, three consecutive runs
     python3 tests/benchmarks/bench_scale.py --futures   # the same with eng.submit futures
     python3 tests/benchmarks/bench_scale.py --n 2000 --runs 1 --no-doc   # smaller
-    python3 tests/benchmarks/bench_scale.py --futures --runs 1 --no-doc --no-stage-probes
+    python3 tests/benchmarks/bench_scale.py --futures --runs 1 --no-doc --stage-probes
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ def burst_chunks(busy: list[list[float]], loads: list[list[float]], wakes: list[
     json_rate = lines / js if js > 0 else float("nan")
     orjson_rate = lines / oj if oj > 0 else float("nan")
     return {"chunk_cpu_rate": rate, "into_cache_rate": into_cache, "ending_rate": ending,
+            "burst_chunks": sum(1 for b in busy if b[0] >= since),
             "burst_lines": lines, "json_rate": json_rate, "orjson_rate": orjson_rate,
             "vs_json": into_cache / json_rate, "vs_orjson": into_cache / orjson_rate,
             "whole_vs_json": rate / json_rate}
@@ -127,7 +131,7 @@ def one_run(bench: Bench, args: argparse.Namespace, ns: str) -> dict[str, Any]:
     proc = subprocess.Popen(
         [sys.executable, str(CHILD), "--contender",
          "hybridwait-futures" if args.futures else "hybridwait", "--scale",
-         "--chunk-probe" if args.no_stage_probes else "--trace",
+         "--trace" if args.stage_probes else "--chunk-probe",
          "--kubeconfig", srv.kubeconfig, "--namespace", ns, "--n", str(n),
          "--interval", str(args.interval), "--timeout", "600",
          *(["--gc-freeze"] if args.gc_freeze else [])],
@@ -235,6 +239,25 @@ def _span(vals: list[float], fmt: str) -> str:
     return f"{fmt.format(med)} ({fmt.format(min(vals))}-{fmt.format(max(vals))})"
 
 
+def stage_rows(runs: list[dict[str, Any]], rates: list[float], spread: float,
+               cpu_rates: list[float], cpu_spread: float) -> list[str]:
+    """The two table rows that need the per-stage probes (``--stage-probes``)."""
+    return [
+        "| event dispatch into the cache: burst events / the watcher's own time "
+        f"| {_span(rates, '{:,.0f}')} events/s for {runs[-1]['burst']} events "
+        f"(wall time, first chunk to last event applied: "
+        f"{_span([r['dispatch_wall_s'] * 1000 for r in runs], '{:.0f}')} ms); "
+        f"runs: {', '.join(f'{r:,.0f}' for r in rates)} ((max-min)/median {spread:.0f}%) "
+        "| >= 20,000 events/s |",
+        "| burst events / the watcher thread's CPU time on the burst's chunks "
+        "(`time.thread_time`: decoding, applying, ending the waits they meet; with the "
+        "stage probes) "
+        f"| {_span(cpu_rates, '{:,.0f}')} events/s; "
+        f"runs: {', '.join(f'{r:,.0f}' for r in cpu_rates)} "
+        f"((max-min)/median {cpu_spread:.0f}%) | - |",
+    ]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -245,9 +268,9 @@ def main() -> int:
     ap.add_argument("--stall", type=float, default=6.0, help="seconds of the watch stall")
     ap.add_argument("--doc", default=str(ROOT / "docs" / "benchmarks.md"))
     ap.add_argument("--no-doc", action="store_true")
-    ap.add_argument("--no-stage-probes", action="store_true",
-                    help="stamp chunks only (no per-event probe): the chunk-level figures "
-                    "alone, to see what the per-stage probes cost")
+    ap.add_argument("--stage-probes", action="store_true",
+                    help="also stamp every event's stages (the breakdown's probes): adds the "
+                    "wall-clock dispatch rows, at a cost (see the module doc)")
     ap.add_argument("--gc-freeze", action="store_true",
                     help="the client calls gc.freeze() once its waits are set up")
     ap.add_argument("--futures", action="store_true",
@@ -278,7 +301,8 @@ def main() -> int:
     print(f"the waits they met ended (inside wake_many), per CPU second: "
           f"{', '.join(f'{r:,.0f}' for r in end_rates)}; (max-min)/median = {end_spread:.0f}%")
     for r in runs:
-        print(f"  the collector during the burst's chunks: {r['gc_full_n']} full collection(s) "
+        print(f"  the burst came in {r['burst_chunks']} chunks; the collector during them: "
+              f"{r['gc_full_n']} full collection(s) "
               f"{r['gc_full_ms']:.0f} ms, all generations {r['gc_all_ms']:.0f} ms, of the "
               f"chunks' {r['burst_cpu_ms']:.0f} ms of watcher CPU")
     print(f"both together (the chunks' whole CPU time): "
@@ -287,10 +311,13 @@ def main() -> int:
         print(f"  bare loops over the burst's {r['burst_lines']} lines: json.loads "
               f"{r['json_rate']:,.0f}/s, orjson.loads {r['orjson_rate']:,.0f}/s; into the cache"
               f" / json.loads = {r['vs_json']:.2f}, / orjson.loads = {r['vs_orjson']:.2f}")
-    print(f"dispatch (stage probes, first chunk to last event applied): "
-          f"{', '.join(f'{r:,.0f}' for r in rates)} events/s; (max-min)/median = {spread:.0f}%")
-    print(f"dispatch per CPU second of the watcher: {', '.join(f'{r:,.0f}' for r in cpu_rates)}"
-          f" events/s; (max-min)/median = {cpu_spread:.0f}%")
+    if args.stage_probes:
+        print(f"dispatch (stage probes, first chunk to last event applied): "
+              f"{', '.join(f'{r:,.0f}' for r in rates)} events/s; "
+              f"(max-min)/median = {spread:.0f}%")
+        print(f"dispatch per CPU second of the watcher: "
+              f"{', '.join(f'{r:,.0f}' for r in cpu_rates)} events/s; "
+              f"(max-min)/median = {cpu_spread:.0f}%")
     if not args.no_doc:
         last = runs[-1]
         counts = last["requests"]
@@ -299,7 +326,9 @@ def main() -> int:
         body = "\n".join([
             "Command: `python3 tests/benchmarks/bench_scale.py"
             + ("" if n == 10_000 else f" --n {n}") + (" --futures" if args.futures else "")
-            + (f" --runs {args.runs}" if args.runs != 3 else "") + "`  ",
+            + (f" --runs {args.runs}" if args.runs != 3 else "")
+            + (" --stage-probes" if args.stage_probes else "")
+            + (" --gc-freeze" if args.gc_freeze else "") + "`  ",
             f"Machine: {machine()}  ",
             f"{n:,} waits as {mode}; {args.runs} consecutive runs, cells: median (min-max).",
             "",
@@ -314,18 +343,8 @@ def main() -> int:
             "| must not grow with waiters |",
             f"| peak OS threads in the process | "
             f"{_span([r['peak_threads'] for r in runs], '{:.0f}')} | - |",
-            "| event dispatch into the cache: burst events / the watcher's own time "
-            f"| {_span(rates, '{:,.0f}')} events/s for {last['burst']} events "
-            f"(wall time, first chunk to last event applied: "
-            f"{_span([r['dispatch_wall_s'] * 1000 for r in runs], '{:.0f}')} ms); "
-            f"runs: {', '.join(f'{r:,.0f}' for r in rates)} ((max-min)/median {spread:.0f}%) "
-            "| >= 20,000 events/s |",
-            "| burst events / the watcher thread's CPU time on the burst's chunks "
-            "(`time.thread_time`: decoding, applying, ending the waits they meet; with the "
-            "stage probes) "
-            f"| {_span(cpu_rates, '{:,.0f}')} events/s; "
-            f"runs: {', '.join(f'{r:,.0f}' for r in cpu_rates)} "
-            f"((max-min)/median {cpu_spread:.0f}%) | - |",
+            *(stage_rows(runs, rates, spread, cpu_rates, cpu_spread)
+              if args.stage_probes else []),
             "| **events into the cache** (chunk stamps, no per-event probe): burst events / "
             "the watcher's CPU time on every chunk received after the stall began, minus its "
             "time in the registry's `wake_many` (framing, decoding, the transform, applying "

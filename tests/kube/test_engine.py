@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
 import logging
 import threading
 import time
+import traceback
 from datetime import timedelta
 from typing import Any
 
@@ -612,3 +614,78 @@ def test_fail_for_equal_to_for_is_refused_at_submit_as_the_cli_does(kube, engine
     fut = engine.submit("pod/a", for_="condition=Ready", fail_for="delete", timeout=20)
     kube.ready("a")
     assert fut.result(timeout=10)["metadata"]["name"] == "a"
+
+
+# -- memory: an ended wait is freed by reference counting -----------------------------------
+def _live_waits() -> int:
+    from hybridwait.kube.wait import Wait
+
+    return sum(1 for o in gc.get_objects() if type(o) is Wait)
+
+
+def test_ended_waits_are_freed_without_the_garbage_collector(kube, fake_apiserver):
+    """A wait that ended (met, cancelled, timed out, failed by a raised error)
+    and whose future the caller dropped leaves no reference cycle behind and is
+    not kept by the engine: with the collector off it is freed at once, long
+    before its next poll (5 s) would have come due."""
+    eng = Engine(api_client=fake_apiserver.api_client(), poll_interval=5.0, stall_timeout=5.0)
+    kube.pod("a")
+    kube.pod("b")
+    kube.pod("c")
+    kube.ready("a")
+    gc.collect()
+    gc.disable()
+    try:
+        base = _live_waits()
+        met = eng.submit("pod/a", for_="condition=Ready", timeout=20)
+        cancelled = eng.submit("pod/b", for_="condition=Ready", timeout=20)
+        late = eng.submit("pod/b", for_="condition=Ready", timeout=0.5)
+        missing = eng.submit("pod/nope", for_="condition=Ready", timeout=20)
+        gone = eng.submit("pod/c", for_="condition=Ready", fail_for="delete", timeout=20)
+        assert met.result(timeout=10)["metadata"]["name"] == "a"
+        _until(lambda: eng.stats()["polls"] >= 5)
+        assert cancelled.cancel()
+        assert isinstance(late.exception(timeout=10), ConditionTimeout)
+        kube.delete("c")  # after every first check (the timeout took 0.5 s)
+        assert isinstance(missing.exception(timeout=10), NotFound)
+        err = gone.exception(timeout=10)
+        assert isinstance(err, WaitFailed) and str(err) == "pods/c: deleted"
+        del met, cancelled, late, missing, gone, err
+        deadline = time.monotonic() + 3  # an engine thread may still be returning
+        while _live_waits() > base:
+            assert time.monotonic() < deadline, f"{_live_waits() - base} ended waits still held"
+            time.sleep(0.05)
+    finally:
+        gc.enable()
+        eng.close()
+
+
+def test_an_error_raised_by_a_condition_callable_keeps_its_traceback(kube, engine):
+    """The library's own errors carry no traceback into the engine (their text
+    says it all); an error from the caller's condition keeps one that shows
+    the caller's code, for debugging."""
+
+    def my_condition(obj: Any) -> bool:
+        return obj["status"]["no-such-field"] == 1
+
+    kube.pod("a")
+    err = engine.submit("pod/a", for_=my_condition, timeout=20).exception(timeout=10)
+    assert isinstance(err, KeyError)
+    assert "my_condition" in [f.name for f in traceback.extract_tb(err.__traceback__)]
+    missing = engine.submit("pod/nope", for_="condition=Ready", timeout=20).exception(timeout=10)
+    assert isinstance(missing, NotFound) and missing.__traceback__ is None
+
+
+def test_each_wait_returns_its_own_copy_of_the_object(kube, engine):
+    """Objects are cached packed: two waits on one pod get equal, separate dicts,
+    and a caller may change what it got without touching the cache or the other."""
+    kube.pod("a")
+    kube.ready("a")
+    first = engine.submit("pod/a", for_="condition=Ready", timeout=20)
+    second = engine.submit("pod/a", for_="condition=Ready", timeout=20)
+    one, two = first.result(timeout=10), second.result(timeout=10)
+    assert one == two and one is not two
+    assert first.result() is one  # a future's result is one object, as in the stdlib
+    one["status"]["conditions"].clear()
+    again = engine.wait("pod/a", for_="condition=Ready", timeout=20)
+    assert again["status"]["conditions"] == two["status"]["conditions"] != []

@@ -14,7 +14,14 @@ import threading
 
 import pytest
 
-from hybridwait.kube.future import WaitFuture, hand_over, mark_engine_thread, on_engine_thread
+from hybridwait.kube.cache import pack
+from hybridwait.kube.future import (
+    Packed,
+    WaitFuture,
+    hand_over,
+    mark_engine_thread,
+    on_engine_thread,
+)
 
 
 def _blocked_caller(fut: WaitFuture, got: list[object]) -> threading.Thread:
@@ -187,3 +194,58 @@ def test_a_cancel_from_another_thread_ends_a_stdlib_wait_and_as_completed() -> N
     assert done == set(futs) and not not_done
     assert set(order) == set(futs)
     assert futs[1].cancelled()
+
+
+# -- a met wait's objects: packed, decoded by result() --------------------------------------
+def test_result_decodes_packed_objects_once_and_every_caller_gets_them() -> None:
+    pod = {"metadata": {"name": "a"}, "status": {"phase": "Running"}}
+    fut = WaitFuture(on_cancel=lambda: None)
+    fut.set_result(Packed([pack(pod)], single=True))
+    got: list[object] = []
+    start = threading.Barrier(8)
+
+    def ask() -> None:
+        start.wait()
+        got.append(fut.result(timeout=5))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert got[0] == pod and all(g is got[0] for g in got)  # one object for everyone
+    assert fut.result() is got[0]
+
+
+def test_packed_results_for_lists_and_absent_objects() -> None:
+    fut = WaitFuture(on_cancel=lambda: None)
+    fut.set_result(Packed([pack({"a": 1}), None, {"kept": "as given"}], single=False))
+    assert fut.result() == [{"a": 1}, None, {"kept": "as given"}]
+    plain = WaitFuture(on_cancel=lambda: None)
+    plain.set_result([])  # anything else is returned as set
+    assert plain.result() == []
+
+
+def test_asyncio_gets_the_decoded_objects() -> None:
+    import asyncio
+
+    fut = WaitFuture(on_cancel=lambda: None)
+
+    setter = threading.Thread(target=fut.set_result, args=(Packed([pack({"a": 1})], True),))
+
+    async def main() -> object:
+        waiting = asyncio.wrap_future(fut)
+        setter.start()  # completed from another thread, as an engine thread does
+        return await waiting
+
+    assert asyncio.run(main()) == {"a": 1}
+    setter.join(5)
+
+
+def test_repr_says_what_result_returns() -> None:
+    fut = WaitFuture(on_cancel=lambda: None)
+    fut.set_result(Packed([pack({"a": 1})], single=True))
+    assert "returned dict" in repr(fut)
+    many = WaitFuture(on_cancel=lambda: None)
+    many.set_result(Packed([pack({"a": 1})], single=False))
+    assert "returned list" in repr(many)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -73,7 +73,7 @@ def run(parts: Sequence[bytes], then: BaseException | None = None, **kw: Any
     """read_stream over plain byte chunks; the batches applied, as (type, rv)."""
     batches: list[list[tuple[str, str]]] = []
 
-    def apply(evs: Sequence[WatchEvent]) -> None:
+    def apply(evs: Iterable[WatchEvent]) -> None:
         batches.append([(e.type.value, e.resource_version) for e in evs])
 
     return read_stream(chunks(parts, then), apply, **kw), batches
@@ -160,19 +160,46 @@ def test_stop_ends_the_read_before_the_next_chunk() -> None:
     def stopping() -> bool:
         return len(calls) > 0
 
-    def apply(evs: Sequence[WatchEvent]) -> None:
-        calls.append(len(evs))
+    def apply(evs: Iterable[WatchEvent]) -> None:
+        calls.append(len(list(evs)))
 
     out = read_stream(iter([A1, M2, D3]), apply, stopping=stopping)
     assert out is Outcome.STOP and calls == [1]
     assert TRANSITIONS[out].step is Step.STOP
 
 
+def test_a_chunk_is_decoded_one_event_at_a_time_as_apply_takes_them() -> None:
+    """The consumer stores each event before the next line is decoded, so a
+    burst's chunk never lives as hundreds of decoded objects at once."""
+    prepared: list[str] = []
+    seen: list[tuple[str, int]] = []
+
+    def prepare(obj: dict[str, Any]) -> dict[str, Any]:
+        prepared.append(obj["metadata"]["resourceVersion"])
+        return obj
+
+    def apply(evs: Iterable[WatchEvent]) -> None:
+        for ev in evs:
+            seen.append((ev.resource_version, len(prepared)))
+
+    out = read_stream(iter([A1 + M2 + BM + line("MODIFIED", rv="4")]), apply, prepare=prepare)
+    assert out is Outcome.ENDED
+    assert seen == [("1", 1), ("2", 2), ("9", 2), ("4", 3)]  # bookmarks are not prepared
+
+
+def test_an_apply_that_leaves_events_unread_is_a_bug_not_a_silent_loss() -> None:
+    def apply(evs: Iterable[WatchEvent]) -> None:
+        next(iter(evs))
+
+    with pytest.raises(RuntimeError, match="without consuming"):
+        read_stream(iter([A1 + M2]), apply)
+
+
 def test_an_error_inside_apply_is_not_taken_for_a_broken_stream() -> None:
     """A bug in applying events must surface (the thread logs it as a crash), not
     be mistaken for a connection problem and retried for ever."""
 
-    def apply(evs: Sequence[WatchEvent]) -> None:
+    def apply(evs: Iterable[WatchEvent]) -> None:
         raise KeyError("bug")
 
     with pytest.raises(KeyError):
