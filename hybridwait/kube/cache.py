@@ -108,10 +108,11 @@ except ImportError:  # pragma: no cover - the test extra installs orjson
     _pack, _unpack = marshal.dumps, marshal.loads
 
 
-def pack(obj: dict[str, Any]) -> bytes | dict[str, Any]:
+def pack(obj: bytes | dict[str, Any]) -> bytes | dict[str, Any]:
     """``obj`` in the cache's stored form: compact bytes for a plain ``dict``
-    of JSON values; ``obj`` itself for a dict subclass or a value the packer
-    refuses (a non-string key, an integer beyond 64 bits, a set).
+    of JSON values; ``obj`` itself for a dict subclass, a value the packer
+    refuses (a non-string key, an integer beyond 64 bits, a set), or what is
+    packed already.
 
     Example::
 
@@ -238,9 +239,10 @@ class ObjectCache:
         """Store ``obj`` unless the cache already knows a newer state; True if stored."""
         return self.store(as_key(key), rv_of(obj), obj)
 
-    def store(self, key: ObjectKey, rv: int | None, obj: dict[str, Any]) -> bool:
+    def store(self, key: ObjectKey, rv: int | None, obj: bytes | dict[str, Any]) -> bool:
         """:meth:`apply` for a caller that has already read ``obj``'s key and
-        resourceVersion (``rv_of(obj)``): the watcher, once per event.
+        resourceVersion (``rv_of(obj)``): the watcher, once per event. ``obj``
+        may be packed already (:func:`pack`: a LIST's items as their page came).
 
         Example::
 

@@ -86,7 +86,8 @@ from hybridwait.kube.cache import (
     WaiterRegistry,
     as_key,
     key_in,
-    object_key,
+    pack,
+    rv_of,
     version,
 )
 from hybridwait.kube.errors import ApiError, ConnectionFailed
@@ -336,6 +337,9 @@ def read_stream(
 
 
 _CHANGES = (EventType.ADDED, EventType.MODIFIED)
+
+_Listed = tuple[ObjectKey, "int | None", "bytes | dict[str, Any]"]
+"""A listed object as the cache will store it: key, version, packed object."""
 
 
 def _decode_batch(
@@ -769,8 +773,12 @@ class Watcher:
             q["fieldSelector"] = f"metadata.name={self.name}"
         return q
 
-    def _fetch(self) -> tuple[list[dict[str, Any]], str]:
+    def _fetch(self) -> tuple[list[_Listed], str]:
         """One whole LIST of the scope, page by page: its items and resourceVersion.
+
+        Each item is transformed and packed as its page arrives (see
+        :meth:`_slim`), so a LIST of 100,000 objects never holds them all
+        decoded at once.
 
         A page that fails with 410 (the continue token expired: the server
         compacted the snapshot it pointed into) restarts the LIST from the
@@ -780,7 +788,7 @@ class Watcher:
         path = self.rtype.path(self.namespace or None)
         restarted = False
         while True:
-            items: list[dict[str, Any]] = []
+            items: list[_Listed] = []
             cont = ""
             try:
                 while True:
@@ -797,8 +805,9 @@ class Watcher:
                                 item.setdefault("kind", kind[: -len("List")])
                             if api_version:
                                 item.setdefault("apiVersion", api_version)
-                            items.append(item)
+                            items.append(self._slim(item))
                     meta = doc.get("metadata") or {}
+                    del doc  # the page's decoded objects: only their packed forms stay
                     cont = str(meta.get("continue") or "")
                     if not cont:
                         return items, str(meta.get("resourceVersion") or "")
@@ -831,7 +840,14 @@ class Watcher:
             self._on_synced(self)
         return action
 
-    def _store(self, items: list[dict[str, Any]], rv: str) -> int:
+    def _slim(self, item: dict[str, Any]) -> _Listed:
+        """A listed item as the cache will store it: its key, its version after
+        the transform, and the transformed object packed."""
+        key = key_in(self.rtype.key, item.get("metadata") or {})
+        obj = _transform(self.transform, item, self.rtype.plural)
+        return key, rv_of(obj), pack(obj)
+
+    def _store(self, items: list[_Listed], rv: str) -> int:
         """Apply a LIST: store every item, delete what the cache has in scope but
         the list lacks (waking the waiters of what changed). Returns the cache's
         eviction count from before the items were stored."""
@@ -839,13 +855,11 @@ class Watcher:
         seen: set[Key] = set()
         epoch = self.cache.evictions
         touched: dict[Key, None] = {}
-        plural = self.rtype.plural
-        transform = self.transform
-        for item in items:
-            key = object_key(rkey, item)
-            seen.add(key)
-            if self.cache.apply(key, _transform(transform, item, plural)):
-                touched[key] = None
+        store = self.cache.store
+        for listed_key, listed_rv, stored in items:
+            seen.add(listed_key)
+            if store(listed_key, listed_rv, stored):
+                touched[listed_key] = None
         try:
             rv_int: int | None = int(rv)
         except ValueError:
