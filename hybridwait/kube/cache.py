@@ -13,8 +13,8 @@ Objects are kept **packed**: a plain ``dict`` is stored as one compact
 ``bytes`` value (orjson when installed, else the standard library's
 ``marshal``) and decoded again by :meth:`ObjectCache.get`. A decoded pod is
 dozens of dicts and lists the garbage collector must traverse on every full
-collection; a packed one is a single object it never looks at, and 2-5x
-smaller (figures in docs/benchmarks.md, "cache"). So every reader gets its own
+collection; a packed one is a single object it never looks at, and about 4x
+smaller (docs/benchmarks.md, "Cache memory per pod"). So every reader gets its own
 copy, which it may change freely. What cannot be packed (a dict subclass, a
 value JSON has no form for) is kept as given, and ``get`` returns that very
 object.
