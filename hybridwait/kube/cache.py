@@ -50,7 +50,6 @@ __all__ = [
     "Wakeable",
     "as_key",
     "key_in",
-    "object_key",
     "pack",
     "rv_of",
     "unpack",
@@ -156,11 +155,6 @@ def version(rv: object) -> int | None:
         return int(rv) if rv is not None else None  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
-
-
-def object_key(resource: str, obj: Mapping[str, Any]) -> Key:
-    """The cache key of ``obj`` (a served object of type ``resource``): an :class:`ObjectKey`."""
-    return key_in(resource, obj.get("metadata") or {})
 
 
 def key_in(resource: str, meta: Mapping[str, Any]) -> ObjectKey:
